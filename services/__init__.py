@@ -1,0 +1,1 @@
+"""The stancewatch services: ingester -> enricher -> alerter, connected only through Kafka topics."""

@@ -1,0 +1,43 @@
+"""``stancewatch``: one console command in front of every service and tool.
+
+Each sub-command lives in its own package and is imported only when used, so ``stancewatch
+ingest`` does not load spaCy and ``stancewatch alerter`` does not load feedparser.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+#: command -> (module, function taking argv and returning an exit status, one-line help)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "ingester": ("services.ingester.__main__", "main", "run the ingester service (feeds -> articles topic)"),
+    "enricher": ("services.enricher.__main__", "main", "run the enricher service (articles -> observations)"),
+    "alerter": ("services.alerter.__main__", "main", "run the alerter service (observations -> alerts)"),
+    "ingest": ("services.ingester.oneshot", "main", "poll a feed list once, write articles as JSON lines"),
+    "replay": ("services.replay.__main__", "main", "push an articles file through enrich + alert logic"),
+    "topics": ("services.topics", "main", "create the declared Kafka topics (idempotent)"),
+}
+
+
+def usage() -> str:
+    lines = ["usage: stancewatch COMMAND [ARGS]", "", "commands:"]
+    lines += [f"  {name:<10} {help_}" for name, (_, _, help_) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(usage())
+        return 0
+    entry = COMMANDS.get(args[0])
+    if entry is None:
+        print(f"stancewatch: unknown command {args[0]!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    module, func, _ = entry
+    return int(getattr(importlib.import_module(module), func)(args[1:]) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

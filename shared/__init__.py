@@ -1,0 +1,1 @@
+"""stancewatch's common library: event contracts, topic declarations, the bus, settings."""

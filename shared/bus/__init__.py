@@ -1,0 +1,15 @@
+"""The message bus: real Kafka for services and integration tests, in-memory for unit tests and replay."""
+
+from shared.bus.base import Bus, Consumer
+from shared.bus.kafka import KafkaBus
+from shared.bus.loop import ConsumerLoop, Handler
+from shared.bus.memory import MemoryBus
+from shared.bus.record import Record
+
+__all__ = ["Bus", "Consumer", "ConsumerLoop", "Handler", "KafkaBus", "MemoryBus", "Record", "make_bus"]
+
+
+def make_bus(kind: str, bootstrap_servers: str, client_id: str = "stancewatch") -> Bus:
+    if kind == "memory":
+        return MemoryBus()
+    return KafkaBus(bootstrap_servers, client_id=client_id)

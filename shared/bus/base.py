@@ -1,0 +1,79 @@
+"""The bus interface both implementations (real Kafka, in-memory) provide."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+
+from shared.bus.record import Record
+from shared.contracts.base import Contract
+from shared.topics import TopicSpec
+
+Payload = Contract | bytes | None
+#: Called with the partitions (topic, partition) about to be taken away, before they go.
+RevokeCallback = Callable[[set[tuple[str, int]]], Awaitable[None]]
+
+
+class Consumer(ABC):
+    """One member of a consumer group. Offsets are committed only by :meth:`commit`."""
+
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def stop(self) -> None: ...
+
+    @abstractmethod
+    async def getmany(self, timeout_ms: int = 500, max_records: int = 100) -> list[Record]: ...
+
+    @abstractmethod
+    async def commit(self, offsets: Mapping[tuple[str, int], int]) -> None:
+        """Commit ``next offset to read`` per (topic, partition)."""
+
+    @abstractmethod
+    def assignment(self) -> set[tuple[str, int]]: ...
+
+
+class Bus(ABC):
+    """Publish (acknowledged by the broker before returning) and consume in groups."""
+
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def stop(self) -> None: ...
+
+    @abstractmethod
+    async def publish(
+        self,
+        topic: str,
+        value: Payload,
+        *,
+        key: str,
+        headers: Mapping[str, str | bytes] | None = None,
+    ) -> None:
+        """Send one message and wait for the broker's acknowledgement. ``None`` is a tombstone."""
+
+    @abstractmethod
+    def consumer(
+        self,
+        topics: Sequence[str],
+        group_id: str,
+        *,
+        on_revoke: RevokeCallback | None = None,
+        max_poll_interval_ms: int = 300_000,
+    ) -> Consumer: ...
+
+    @abstractmethod
+    async def read_all(self, topic: str, partitions: set[int] | None = None) -> list[Record]:
+        """Read a topic from its beginning to its current end (rebuilding state from a compacted topic)."""
+
+    @abstractmethod
+    async def ensure_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
+        """Create the missing topics with their declared config; return the names created."""
+
+
+def encode_value(value: Payload) -> bytes | None:
+    if value is None or isinstance(value, bytes):
+        return value
+    return value.to_json_bytes()

@@ -1,0 +1,234 @@
+"""The bus on a real Apache Kafka cluster (aiokafka)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping, Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from shared.bus.base import Bus, Consumer, Payload, RevokeCallback, encode_value
+from shared.bus.record import Record, encode_headers
+from shared.errors import BusError
+from shared.topics import TopicSpec
+
+log = logging.getLogger("stancewatch.bus")
+
+#: Largest message we produce; the broker's default limit is 1 MiB.
+MAX_MESSAGE_BYTES = 1_000_000
+
+
+def _record(msg: object) -> Record:
+    key = msg.key  # type: ignore[attr-defined]
+    return Record(
+        topic=msg.topic,  # type: ignore[attr-defined]
+        partition=msg.partition,  # type: ignore[attr-defined]
+        offset=msg.offset,  # type: ignore[attr-defined]
+        key=key.decode("utf-8", "replace") if key is not None else None,
+        value=msg.value,  # type: ignore[attr-defined]
+        headers=tuple(msg.headers or ()),  # type: ignore[attr-defined]
+        timestamp_ms=msg.timestamp or 0,  # type: ignore[attr-defined]
+        received_at=time.monotonic(),
+    )
+
+
+class _Revoker(ConsumerRebalanceListener):
+    def __init__(self, callback: RevokeCallback | None) -> None:
+        self._callback = callback
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        if self._callback is not None and revoked:
+            await self._callback({(tp.topic, tp.partition) for tp in revoked})
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        log.info("partitions assigned", extra={"partitions": sorted(f"{t.topic}:{t.partition}" for t in assigned)})
+
+
+class KafkaConsumer(Consumer):
+    def __init__(
+        self,
+        bootstrap: str,
+        topics: Sequence[str],
+        group_id: str,
+        on_revoke: RevokeCallback | None,
+        max_poll_interval_ms: int,
+    ) -> None:
+        self._topics = list(topics)
+        self._listener = _Revoker(on_revoke)
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_interval_ms=max_poll_interval_ms,
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=1_000,
+            metadata_max_age_ms=5_000,
+        )
+
+    async def start(self) -> None:
+        try:
+            await self._consumer.start()
+        except KafkaError as exc:
+            raise BusError(f"consumer start: {exc}") from exc
+        self._consumer.subscribe(self._topics, listener=self._listener)
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+    async def getmany(self, timeout_ms: int = 500, max_records: int = 100) -> list[Record]:
+        batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
+        out = [_record(m) for msgs in batches.values() for m in msgs]
+        out.sort(key=lambda r: r.received_at)
+        return out
+
+    async def commit(self, offsets: Mapping[tuple[str, int], int]) -> None:
+        if not offsets:
+            return
+        try:
+            await self._consumer.commit({TopicPartition(t, p): o for (t, p), o in offsets.items()})
+        except KafkaError as exc:
+            raise BusError(f"commit: {exc}") from exc
+
+    def assignment(self) -> set[tuple[str, int]]:
+        return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+
+
+class KafkaBus(Bus):
+    """Producer is idempotent with acks=all; every publish waits for the broker's acknowledgement."""
+
+    def __init__(self, bootstrap_servers: str, client_id: str = "stancewatch", replication_factor: int = 1) -> None:
+        self.bootstrap = bootstrap_servers
+        self.client_id = client_id
+        self.replication_factor = replication_factor
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        if self._producer is not None:
+            return
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap,
+            client_id=self.client_id,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=2,
+            max_request_size=MAX_MESSAGE_BYTES + 64_000,
+            request_timeout_ms=15_000,
+        )
+        try:
+            await producer.start()
+        except KafkaError as exc:
+            await producer.stop()
+            raise BusError(f"producer start ({self.bootstrap}): {exc}") from exc
+        self._producer = producer
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def publish(
+        self,
+        topic: str,
+        value: Payload,
+        *,
+        key: str,
+        headers: Mapping[str, str | bytes] | None = None,
+    ) -> None:
+        if self._producer is None:
+            raise BusError(f"publish {topic}: bus not started")
+        data = encode_value(value)
+        if data is not None and len(data) > MAX_MESSAGE_BYTES:
+            raise BusError(f"publish {topic}: message of {len(data)} bytes exceeds {MAX_MESSAGE_BYTES}")
+        try:
+            await self._producer.send_and_wait(topic, data, key=key.encode("utf-8"), headers=encode_headers(headers))
+        except KafkaError as exc:
+            raise BusError(f"publish {topic}: {exc}") from exc
+
+    def consumer(
+        self,
+        topics: Sequence[str],
+        group_id: str,
+        *,
+        on_revoke: RevokeCallback | None = None,
+        max_poll_interval_ms: int = 300_000,
+    ) -> Consumer:
+        return KafkaConsumer(self.bootstrap, topics, group_id, on_revoke, max_poll_interval_ms)
+
+    async def read_all(self, topic: str, partitions: set[int] | None = None) -> list[Record]:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            group_id=None,
+            auto_offset_reset="earliest",
+        )
+        await consumer.start()
+        try:
+            parts = consumer.partitions_for_topic(topic)
+            if parts is None:
+                await consumer._client.force_metadata_update()
+                parts = consumer.partitions_for_topic(topic) or set()
+            tps = [TopicPartition(topic, p) for p in sorted(parts) if partitions is None or p in partitions]
+            if not tps:
+                return []
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            end = await consumer.end_offsets(tps)
+            remaining = {tp for tp in tps if end[tp] > 0}
+            out: list[Record] = []
+            while remaining:
+                batches = await consumer.getmany(*remaining, timeout_ms=1000, max_records=5000)
+                for tp, msgs in batches.items():
+                    out.extend(_record(m) for m in msgs if m.offset < end[tp])
+                for tp in list(remaining):
+                    if await consumer.position(tp) >= end[tp]:
+                        remaining.discard(tp)
+            return out
+        finally:
+            await consumer.stop()
+
+    async def ensure_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-admin")
+        try:
+            await admin.start()
+        except KafkaError as exc:
+            raise BusError(f"topic bootstrap ({self.bootstrap}): {exc}") from exc
+        try:
+            existing = set(await admin.list_topics())
+            missing = [s for s in specs if s.name not in existing]
+            if not missing:
+                return []
+            new = [
+                NewTopic(
+                    name=s.name,
+                    num_partitions=s.partitions,
+                    replication_factor=self.replication_factor,
+                    topic_configs=s.config(),
+                )
+                for s in missing
+            ]
+            try:
+                await admin.create_topics(new)
+            except TopicAlreadyExistsError:
+                pass  # another instance won the race: fine, topics exist
+            await self._wait_for_metadata([s.name for s in missing])
+            return [s.name for s in missing]
+        finally:
+            await admin.close()
+
+    async def _wait_for_metadata(self, names: list[str], timeout_s: float = 15.0) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await admin.start()
+        try:
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline:
+                if set(names) <= set(await admin.list_topics()):
+                    return
+                await asyncio.sleep(0.1)
+            raise BusError(f"topic bootstrap: topics not visible after {timeout_s}s: {names}")
+        finally:
+            await admin.close()

@@ -1,0 +1,49 @@
+"""Pydantic v2 models for every message on every topic."""
+
+from shared.contracts.alerts import SEVERITY_RANK, AlertKind, PositionChange, Severity, alert_id_for
+from shared.contracts.articles import ArticleRef, RawArticle
+from shared.contracts.base import SCHEMA_VERSION, Contract, UtcDatetime, utc_now
+from shared.contracts.delivery import DeliveryOutcome, DeliveryStatus, DeliveryTask
+from shared.contracts.enrichment import (
+    ActorMention,
+    EnrichedArticle,
+    Entity,
+    Evidence,
+    ExtractorInfo,
+    PastStance,
+    Stance,
+    StanceObservation,
+    position_key,
+)
+from shared.contracts.ingest import FeedState, SeenArticle
+from shared.contracts.positions import ObservationRecord, Position
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "SEVERITY_RANK",
+    "ActorMention",
+    "AlertKind",
+    "ArticleRef",
+    "Contract",
+    "DeliveryOutcome",
+    "DeliveryStatus",
+    "DeliveryTask",
+    "EnrichedArticle",
+    "Entity",
+    "Evidence",
+    "ExtractorInfo",
+    "FeedState",
+    "ObservationRecord",
+    "PastStance",
+    "Position",
+    "PositionChange",
+    "RawArticle",
+    "SeenArticle",
+    "Severity",
+    "Stance",
+    "StanceObservation",
+    "UtcDatetime",
+    "alert_id_for",
+    "position_key",
+    "utc_now",
+]

@@ -1,0 +1,40 @@
+"""Delivery of alerts to channels (topics ``deliveries`` and ``delivery-outcomes``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from shared.contracts.alerts import PositionChange
+from shared.contracts.base import Contract, UtcDatetime
+
+DeliveryStatus = Literal["delivered", "failed", "dead-lettered", "held"]
+
+
+class DeliveryTask(Contract):
+    """One pending delivery of one or more alerts (a digest carries several) to one channel.
+
+    Queued on Kafka so that an alert whose channel is down survives a restart.
+    """
+
+    delivery_id: str
+    channel: str
+    alerts: list[PositionChange]
+    attempt: int = 0
+    not_before: UtcDatetime | None = None
+    digest: bool = False
+    last_error: str | None = None
+
+
+class DeliveryOutcome(Contract):
+    """The result of one attempt series for one delivery (keyed by ``delivery_id``)."""
+
+    delivery_id: str
+    alert_ids: list[str] = Field(default_factory=list)
+    channel: str
+    status: DeliveryStatus
+    attempts: int = Field(ge=0)
+    last_error: str | None = None
+    http_status: int | None = None
+    at: UtcDatetime

@@ -1,0 +1,40 @@
+"""Per-(figure, topic) position state (compacted topic ``positions``, keyed ``actor:topic``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contracts.articles import ArticleRef
+from shared.contracts.base import Contract, UtcDatetime
+from shared.contracts.enrichment import Evidence, Stance, position_key
+
+
+class ObservationRecord(BaseModel):
+    """An observation as kept in a position's history and cited in alerts."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    stance: Stance
+    confidence: float = Field(ge=0.0, le=1.0)
+    evidence: list[Evidence] = Field(default_factory=list)
+    article: ArticleRef
+    observed_at: UtcDatetime
+
+
+class Position(Contract):
+    """The established stance of one figure on one topic and the observations behind it."""
+
+    actor: str
+    topic: str
+    #: Most recent support/oppose stance (``undecided`` never establishes); None until one exists.
+    established: Stance | None = None
+    established_since: UtcDatetime | None = None
+    #: The latest observation of any stance, including ``undecided``.
+    latest: Stance | None = None
+    history: list[ObservationRecord] = Field(default_factory=list)
+    last_change: UtcDatetime | None = None
+    updated_at: UtcDatetime | None = None
+
+    @property
+    def key(self) -> str:
+        return position_key(self.actor, self.topic)

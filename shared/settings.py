@@ -1,0 +1,64 @@
+"""Settings from the environment (12-factor): ``STANCEWATCH_*`` plus the standard ``KAFKA_BOOTSTRAP_SERVERS``.
+
+Each service subclasses :class:`ServiceSettings`; :func:`load_settings` turns a validation error
+into a :class:`ConfigError` that names the environment variable.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypeVar
+
+from pydantic import AliasChoices, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.errors import ConfigError
+
+ENV_PREFIX = "STANCEWATCH_"
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", case_sensitive=False)
+
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS"),
+        min_length=3,
+    )
+    #: ``kafka`` for the services; ``memory`` runs a single process with no broker.
+    bus: Literal["kafka", "memory"] = "kafka"
+    topic_prefix: str = Field(default="stancewatch.", pattern=r"^[A-Za-z0-9._-]*$")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = True
+    #: Host and port of the /healthz, /readyz and /metrics endpoint (0 = pick a free port).
+    http_host: str = "0.0.0.0"
+    http_port: int = Field(default=0, ge=0, le=65535)
+    #: Create missing topics at start-up (off where an operator such as Strimzi owns them).
+    create_topics: bool = True
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def env_name(settings_cls: type[BaseSettings], field: str) -> str:
+    info = settings_cls.model_fields.get(field)
+    alias = info.validation_alias if info else None
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    if isinstance(alias, str):
+        return alias
+    prefix = settings_cls.model_config.get("env_prefix", "")
+    return f"{prefix}{field}".upper()
+
+
+def load_settings(settings_cls: type[S], **overrides: object) -> S:
+    """Build settings from the environment; fail fast naming the variable that is wrong."""
+    try:
+        return settings_cls(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = err.get("loc", ())
+            field = str(loc[0]) if loc else "?"
+            var = env_name(settings_cls, field) if field in settings_cls.model_fields else field.upper()
+            problems.append(f"{var}: {err.get('msg')}")
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from exc
