@@ -1,0 +1,1 @@
+"""The alerter: position history per (figure, topic), shift detection, signed webhook and Slack delivery."""

@@ -1,0 +1,1 @@
+"""The ingester: RSS/Atom feeds in, each new article once on the ``articles`` topic."""

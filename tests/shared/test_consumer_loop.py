@@ -1,0 +1,132 @@
+"""The consumer loop's guarantees, on the in-memory bus (fast, no broker)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from shared.bus import ConsumerLoop, MemoryBus, Record
+from shared.contracts import RawArticle
+from shared.observability import Metrics
+from tests.support import wait_until
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+async def no_sleep(_: float) -> None:
+    return None
+
+
+async def start_loop(loop: ConsumerLoop) -> tuple[asyncio.Event, asyncio.Task[None]]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(loop.run(stop))
+    await asyncio.wait_for(loop.started.wait(), 5)
+    return stop, task
+
+
+async def test_a_failing_message_is_retried_then_dead_lettered_and_the_loop_moves_on() -> None:
+    bus = MemoryBus()
+    await bus.start()
+    seen: list[str] = []
+    attempts: dict[str, int] = {}
+
+    async def handler(rec: Record) -> None:
+        art = rec.decode(RawArticle)
+        attempts[art.id] = attempts.get(art.id, 0) + 1
+        if art.id == "bad":
+            raise RuntimeError("downstream refused")
+        seen.append(art.id)
+
+    for i in ("a", "bad", "b"):
+        await bus.publish("in", RawArticle(id=i, published=T0), key=i)
+    metrics = Metrics()
+    loop = ConsumerLoop(
+        bus, ["in"], "g", handler, dead_letter_topic="dlq", max_attempts=3, sleep=no_sleep, metrics=metrics
+    )
+    stop, task = await start_loop(loop)
+    await wait_until(lambda: len(seen) == 2, 5)
+    stop.set()
+    await task
+
+    assert seen == ["a", "b"]
+    assert attempts["bad"] == 3
+    (dead,) = bus.records("dlq")
+    assert dead.key == "bad"
+    assert dead.header("error") == "RuntimeError: downstream refused"
+    assert dead.header("source_topic") == "in"
+    assert dead.header("source_offset") == "1"
+    assert dead.header("attempts") == "3"
+    assert "messages_dead_lettered_total" in metrics.render()
+
+
+async def test_an_undecodable_message_goes_to_the_dead_letter_topic_without_retries() -> None:
+    bus = MemoryBus()
+    await bus.start()
+    calls = 0
+
+    async def handler(rec: Record) -> None:
+        nonlocal calls
+        calls += 1
+        rec.decode(RawArticle)
+
+    await bus.publish("in", b"\x00\xffnot json", key="k")
+    loop = ConsumerLoop(bus, ["in"], "g", handler, dead_letter_topic="dlq", sleep=no_sleep)
+    stop, task = await start_loop(loop)
+    await wait_until(lambda: bus.records("dlq"), 5)
+    stop.set()
+    await task
+    assert calls == 1
+    assert bus.records("dlq")[0].header("error_kind") == "poison"
+    assert bus.records("dlq")[0].value == b"\x00\xffnot json"
+
+
+async def test_offsets_are_committed_only_after_the_handler_finished() -> None:
+    bus = MemoryBus()
+    await bus.start()
+    release = asyncio.Event()
+    entered = asyncio.Event()
+
+    async def handler(rec: Record) -> None:
+        entered.set()
+        await release.wait()
+
+    await bus.publish("in", RawArticle(id="x", published=T0), key="x")
+    loop = ConsumerLoop(bus, ["in"], "g", handler, dead_letter_topic="dlq")
+    stop, task = await start_loop(loop)
+    await asyncio.wait_for(entered.wait(), 5)
+    assert bus._committed.get(("g", "in", 0)) is None  # in flight: nothing committed yet
+    stop.set()  # a graceful stop waits for the message in flight ...
+    await asyncio.sleep(0.05)
+    assert not task.done()
+    release.set()
+    await task
+    assert bus._committed[("g", "in", 0)] == 1  # ... then commits it
+
+
+async def test_a_cancelled_consumer_leaves_the_in_flight_message_uncommitted() -> None:
+    bus = MemoryBus()
+    await bus.start()
+    entered = asyncio.Event()
+
+    async def hang(rec: Record) -> None:
+        entered.set()
+        await asyncio.Event().wait()
+
+    await bus.publish("in", RawArticle(id="x", published=T0), key="x")
+    loop = ConsumerLoop(bus, ["in"], "g", hang, dead_letter_topic="dlq")
+    _, task = await start_loop(loop)
+    await asyncio.wait_for(entered.wait(), 5)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+    got: list[str] = []
+
+    async def collect(rec: Record) -> None:
+        got.append(rec.decode(RawArticle).id)
+
+    again = ConsumerLoop(bus, ["in"], "g", collect, dead_letter_topic="dlq")
+    stop, task = await start_loop(again)
+    await wait_until(lambda: got, 5)
+    stop.set()
+    await task
+    assert got == ["x"]

@@ -1,0 +1,30 @@
+"""Settings come from the environment and fail fast, naming the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.errors import ConfigError
+from shared.settings import ServiceSettings, load_settings
+
+
+def test_bootstrap_servers_use_the_standard_kafka_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "10.1.2.3:9094")
+    assert load_settings(ServiceSettings).kafka_bootstrap_servers == "10.1.2.3:9094"
+
+
+def test_defaults_point_at_the_local_broker(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    assert load_settings(ServiceSettings).kafka_bootstrap_servers == "127.0.0.1:9092"
+
+
+def test_an_invalid_value_names_its_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STANCEWATCH_HTTP_PORT", "not-a-port")
+    with pytest.raises(ConfigError, match="STANCEWATCH_HTTP_PORT"):
+        load_settings(ServiceSettings)
+
+
+def test_an_unknown_bus_kind_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STANCEWATCH_BUS", "carrier-pigeon")
+    with pytest.raises(ConfigError, match="STANCEWATCH_BUS"):
+        load_settings(ServiceSettings)
