@@ -59,7 +59,12 @@ async def serve(
 ) -> None:
     stop = stop or asyncio.Event()
     install_signal_handlers(stop)
-    bus = bus or make_bus(settings.bus, settings.kafka_bootstrap_servers, client_id=f"stancewatch-{name}")
+    bus = bus or make_bus(
+        settings.bus,
+        settings.kafka_bootstrap_servers,
+        client_id=f"stancewatch-{name}",
+        replication_factor=settings.replication_factor,
+    )
     topics = Topics(prefix=settings.topic_prefix)
     metrics = Metrics()
     ctx = ServiceContext(name, settings, bus, topics, metrics, stop, routes=dict(routes or {}))

@@ -34,6 +34,8 @@ class ServiceSettings(BaseSettings):
     http_port: int = Field(default=0, ge=0, le=65535)
     #: Create missing topics at start-up (off where an operator such as Strimzi owns them).
     create_topics: bool = True
+    #: Replication factor for topics this service creates (3 on a production cluster).
+    replication_factor: int = Field(default=1, ge=1, le=10)
 
 
 S = TypeVar("S", bound=BaseSettings)

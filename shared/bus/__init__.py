@@ -9,7 +9,7 @@ from shared.bus.record import Record
 __all__ = ["Bus", "Consumer", "ConsumerLoop", "Handler", "KafkaBus", "MemoryBus", "Record", "make_bus"]
 
 
-def make_bus(kind: str, bootstrap_servers: str, client_id: str = "stancewatch") -> Bus:
+def make_bus(kind: str, bootstrap_servers: str, client_id: str = "stancewatch", replication_factor: int = 1) -> Bus:
     if kind == "memory":
         return MemoryBus()
-    return KafkaBus(bootstrap_servers, client_id=client_id)
+    return KafkaBus(bootstrap_servers, client_id=client_id, replication_factor=replication_factor)
