@@ -1,0 +1,39 @@
+"""``stancewatch alerter``: observations -> positions, alerts, signed webhooks and Slack messages."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from services.alerter.routing import load_routing
+from services.alerter.service import body
+from services.alerter.settings import AlerterSettings
+from shared.errors import StancewatchError
+from shared.runtime import run_service
+from shared.settings import load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="stancewatch alerter",
+        description="Track positions, detect shifts and deliver alerts. Configured by STANCEWATCH_* variables.",
+    )
+    parser.add_argument("--check-config", action="store_true", help="validate settings and routing, then exit")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(AlerterSettings)
+        routing = load_routing(settings, os.environ)
+    except StancewatchError as exc:
+        print(f"stancewatch alerter: {exc}", file=sys.stderr)
+        return 2
+    if args.check_config:
+        for name, cfg in routing.channels.items():
+            print(f"channel {name}: {cfg.type}, {cfg.delivery}" + (", quiet hours" if cfg.quiet_hours else ""))
+        print(f"{len(routing.routes)} route(s); default min severity {routing.default_min_severity}")
+        return 0
+    return run_service("alerter", settings, body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

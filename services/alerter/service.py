@@ -1,0 +1,123 @@
+"""Wiring: two consumer loops (observations -> alerts, deliveries -> channels) and the digest flusher.
+
+The loops share nothing but Kafka topics, so a slow or down channel never stalls shift detection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Mapping, Sequence
+
+import httpx
+
+from services.alerter import api
+from services.alerter.deliver import Deliverer, DeliveryWorker, RetryPolicy, build_channels, http_client
+from services.alerter.detect import ShiftDetector
+from services.alerter.handle import ObservationHandler
+from services.alerter.routing import load_routing
+from services.alerter.settings import AlerterSettings
+from services.alerter.state import PositionStore
+from shared.bus import Bus, ConsumerLoop, Handler
+from shared.observability import Metrics
+from shared.runtime import ServiceContext
+
+log = logging.getLogger("stancewatch.alerter")
+
+
+class ObservationLoop(ConsumerLoop):
+    """A consumer loop that also forgets the state of partitions taken away in a rebalance."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        topics: Sequence[str],
+        group_id: str,
+        handler: Handler,
+        *,
+        store: PositionStore,
+        dead_letter_topic: str,
+        metrics: Metrics,
+    ) -> None:
+        super().__init__(bus, topics, group_id, handler, dead_letter_topic=dead_letter_topic, metrics=metrics)
+        self.store = store
+
+    async def _on_revoke(self, revoked: set[tuple[str, int]]) -> None:
+        await super()._on_revoke(revoked)
+        self.store.release({p for t, p in revoked if t in self.topics})
+
+
+async def body(
+    ctx: ServiceContext,
+    *,
+    env: Mapping[str, str] | None = None,
+    client: httpx.AsyncClient | None = None,
+) -> None:
+    settings = ctx.settings
+    assert isinstance(settings, AlerterSettings)
+    routing = load_routing(settings, os.environ if env is None else env)
+    detector = ShiftDetector(
+        min_confidence=settings.min_confidence,
+        corroboration_window=settings.corroboration_window,
+        history_limit=settings.history_limit,
+    )
+    store = PositionStore(ctx.bus, ctx.topics, detector, recent_limit=settings.recent_alerts)
+    n_pos, n_alerts = await store.rebuild()
+    log.info("state rebuilt: %d positions, %d alerts", n_pos, n_alerts)
+    json_routes = api.routes(store)
+    ctx.routes.update(json_routes)
+    if ctx.http is not None:
+        ctx.http.routes.update(json_routes)
+
+    own_client = client is None
+    client = client or http_client(settings)
+    channels = build_channels(routing, client, settings)
+    log.info("channels: %s", ", ".join(f"{n} ({c.kind})" for n, c in channels.items()) or "none")
+    deliverer = Deliverer(channels, RetryPolicy.from_settings(settings), metrics=ctx.metrics)
+    worker = DeliveryWorker(ctx.bus, ctx.topics, deliverer, stop=ctx.stop, metrics=ctx.metrics)
+    await worker.rebuild()
+
+    handler = ObservationHandler(ctx.bus, ctx.topics, detector, store, routing, metrics=ctx.metrics)
+    observations = ObservationLoop(
+        ctx.bus,
+        [ctx.topics.observations.name],
+        settings.group_id,
+        handler,
+        store=store,
+        dead_letter_topic=ctx.topics.dead_letters.name,
+        metrics=ctx.metrics,
+    )
+    deliveries = ConsumerLoop(
+        ctx.bus,
+        [ctx.topics.deliveries.name],
+        settings.delivery_group_id,
+        worker.handle,
+        dead_letter_topic=ctx.topics.dead_letters.name,
+        metrics=ctx.metrics,
+    )
+    tasks = [
+        asyncio.create_task(observations.run(ctx.stop), name="alerter-observations"),
+        asyncio.create_task(deliveries.run(ctx.stop), name="alerter-deliveries"),
+        asyncio.create_task(worker.run_flusher(), name="alerter-digests"),
+    ]
+    started = asyncio.gather(observations.started.wait(), deliveries.started.wait())
+    try:
+        done, _ = await asyncio.wait([started, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        if started in done:
+            ctx.ready.set()
+        # Run until stop; if one part fails, stop the others and surface the error.
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            if task.exception() is not None:
+                ctx.stop.set()
+        await asyncio.gather(*tasks)
+    finally:
+        ctx.stop.set()
+        started.cancel()
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if own_client:
+            await client.aclose()

@@ -1,0 +1,93 @@
+"""Alerter settings: ``STANCEWATCH_*`` environment variables (secrets as SecretStr, never logged)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+
+from shared.settings import ServiceSettings
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT_S = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: object) -> timedelta:
+    """``90``, ``90s``, ``15m``, ``48h``, ``2d`` (or a timedelta) -> timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float):
+        return timedelta(seconds=float(value))
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"not a duration: {value!r} (use e.g. 90s, 15m, 48h, 2d)")
+    return timedelta(seconds=float(match.group(1)) * _UNIT_S[match.group(2)])
+
+
+class AlerterSettings(ServiceSettings):
+    #: One generic webhook without a routing file.
+    webhook_url: SecretStr | None = None
+    #: Standard Webhooks signing secret, ``whsec_<base64>``.
+    webhook_secret: SecretStr | None = None
+    #: One Slack incoming webhook without a routing file.
+    slack_webhook_url: SecretStr | None = None
+    #: Path to a routing YAML (channels, routes, digests, quiet hours); replaces the three above.
+    routing: Path | None = None
+    #: Print every routed alert as a JSON line on stdout (a channel named ``console``).
+    console_alerts: bool = False
+
+    #: Lowest severity that notifies (``reversal`` = only support <-> oppose; ``shift`` = also to/from undecided).
+    min_severity: Literal["shift", "reversal"] = "reversal"
+    #: Observations below this confidence never move a position.
+    min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    #: Reports of the same shift within this window are corroborations, not new alerts.
+    corroboration_window: timedelta = timedelta(hours=48)
+    #: Observations kept per (figure, topic) in the positions topic.
+    history_limit: int = Field(default=20, ge=2, le=500)
+    #: Alerts kept in memory for the /alerts route.
+    recent_alerts: int = Field(default=500, ge=1)
+
+    #: Total attempts per delivery before it goes to the dead-letter topic.
+    delivery_max_attempts: int = Field(default=10, ge=1)
+    #: Attempts made in one go; after that the task is re-queued on Kafka with its next due time.
+    delivery_attempts_per_series: int = Field(default=3, ge=1)
+    delivery_backoff_base: timedelta = timedelta(seconds=1)
+    delivery_backoff_max: timedelta = timedelta(minutes=5)
+    #: Longest Retry-After honoured; longer ones are capped.
+    delivery_retry_after_max: timedelta = timedelta(minutes=10)
+    delivery_timeout: timedelta = timedelta(seconds=10)
+    #: At most one message per this interval per Slack webhook.
+    slack_min_interval: timedelta = timedelta(seconds=1)
+
+    group_id: str = "stancewatch-alerter"
+    delivery_group_id: str = "stancewatch-alerter-delivery"
+
+    @field_validator(
+        "corroboration_window",
+        "delivery_backoff_base",
+        "delivery_backoff_max",
+        "delivery_retry_after_max",
+        "delivery_timeout",
+        "slack_min_interval",
+        mode="before",
+    )
+    @classmethod
+    def _duration(cls, value: object) -> timedelta:
+        return parse_duration(value)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _whsec(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("whsec_"):
+            raise ValueError("must look like whsec_<base64>")
+        return value
+
+    @field_validator("webhook_url", "slack_webhook_url")
+    @classmethod
+    def _http_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value

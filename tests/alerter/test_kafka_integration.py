@@ -1,0 +1,166 @@
+"""The alerter on the real broker with a local HTTP receiver started by each test."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+from pydantic import SecretStr
+
+from services.alerter.service import body
+from services.alerter.settings import AlerterSettings
+from services.alerter.signing import verify
+from shared.bus import KafkaBus
+from shared.contracts import DeliveryOutcome, StanceObservation
+from shared.observability import Metrics
+from shared.runtime import ServiceContext
+from shared.topics import Topics
+from tests.support import wait_until
+
+from .factories import obs
+from .receiver import Receiver
+
+SECRET = "whsec_" + base64.b64encode(b"integration-test-key").decode()
+pytestmark = pytest.mark.timeout(90)
+
+
+def settings_for(topics: Topics, base_url: str, **kw: object) -> AlerterSettings:
+    values: dict[str, object] = {
+        "topic_prefix": topics.prefix,
+        "webhook_url": SecretStr(f"{base_url}/hook"),
+        "webhook_secret": SecretStr(SECRET),
+        "slack_webhook_url": SecretStr(f"{base_url}/slack"),
+        "slack_min_interval": "0.2s",
+        "delivery_backoff_base": "0.1s",
+        "delivery_backoff_max": "0.5s",
+        "delivery_attempts_per_series": 2,
+        "group_id": f"{topics.prefix}alerter",
+        "delivery_group_id": f"{topics.prefix}delivery",
+    }
+    values.update(kw)
+    return AlerterSettings(**values)  # type: ignore[arg-type]
+
+
+@contextlib.asynccontextmanager
+async def running_alerter(bus: KafkaBus, topics: Topics, settings: AlerterSettings) -> AsyncIterator[ServiceContext]:
+    ctx = ServiceContext("alerter", settings, bus, topics, Metrics(), asyncio.Event())
+    task = asyncio.create_task(body(ctx, env={}))
+    try:
+        await wait_until(lambda: ctx.ready.is_set() or task.done(), timeout=30)
+        if task.done():
+            task.result()
+        yield ctx
+    finally:
+        ctx.stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+async def publish(bus: KafkaBus, topics: Topics, *observations: StanceObservation) -> None:
+    for o in observations:
+        await bus.publish(topics.observations.name, o, key=o.key)
+
+
+async def outcomes(bus: KafkaBus, topics: Topics) -> list[DeliveryOutcome]:
+    return [DeliveryOutcome.from_json_bytes(r.value or b"") for r in await bus.read_all(topics.delivery_outcomes.name)]
+
+
+async def test_signature_verifies_and_slack_text_is_escaped(kafka_bus: KafkaBus, topics: Topics) -> None:
+    receiver = Receiver()
+    base = await receiver.start()
+    try:
+        async with running_alerter(kafka_bus, topics, settings_for(topics, base)):
+            hostile = "Minister <!channel> now opposes <@U123> plan & <https://evil.test|click>"
+            await publish(kafka_bus, topics, obs("k1", "support"), obs("k2", "oppose", hours=1, title=hostile))
+            await wait_until(lambda: receiver.to("/hook") and receiver.to("/slack"), timeout=30)
+        (hook,) = receiver.to("/hook")
+        alert_id = verify(SECRET, hook.headers, hook.body)
+        assert json.loads(hook.body)["alert_id"] == alert_id and json.loads(hook.body)["to"] == "oppose"
+        slack_text = receiver.to("/slack")[0].body.decode()
+        for raw in ("<!channel>", "<@U123>", "<https://evil.test"):
+            assert raw not in slack_text
+        assert "&lt;!channel&gt;" in slack_text
+    finally:
+        await receiver.stop()
+
+
+async def test_receiver_down_for_a_while_gets_every_alert_exactly_once(kafka_bus: KafkaBus, topics: Topics) -> None:
+    # The webhook fails its first 7 requests (several series, re-queued on Kafka), then recovers.
+    receiver = Receiver(script=lambda path, n: (500, {}) if path == "/hook" and n < 7 else (200, {}))
+    base = await receiver.start()
+    try:
+        async with running_alerter(kafka_bus, topics, settings_for(topics, base)):
+            await publish(
+                kafka_bus,
+                topics,
+                obs("r1", "support"),
+                obs("r2", "oppose", hours=1),
+                obs("p1", "oppose", actor="putin"),
+                obs("p2", "support", actor="putin", hours=1),
+                obs("z1", "support", actor="zelenskyy", past="oppose"),
+            )
+            await wait_until(lambda: len(receiver.to("/hook", 200)) >= 3, timeout=45)
+            await asyncio.sleep(1.0)  # room for a wrongful duplicate to show up
+        ok_ids = [r.headers["webhook-id"] for r in receiver.to("/hook", 200)]
+        assert len(ok_ids) == 3 and len(set(ok_ids)) == 3
+        # Retries carried the same webhook-id as the successful attempt.
+        assert {r.headers["webhook-id"] for r in receiver.to("/hook")} == set(ok_ids)
+        got = await outcomes(kafka_bus, topics)
+        hook = [o for o in got if o.channel == "webhook"]
+        assert {o.status for o in hook} == {"failed", "delivered"}
+        assert sorted(a for o in hook if o.status == "delivered" for a in o.alert_ids) == sorted(ok_ids)
+        requeued = await kafka_bus.read_all(topics.deliveries.name)
+        assert len(requeued) > 6  # 6 first tasks (3 alerts x 2 channels) plus re-queued retries
+    finally:
+        await receiver.stop()
+
+
+async def test_429_with_retry_after_is_honoured(kafka_bus: KafkaBus, topics: Topics) -> None:
+    receiver = Receiver(script=lambda path, n: (429, {"Retry-After": "2"}) if n == 0 else (200, {}))
+    base = await receiver.start()
+    try:
+        async with running_alerter(kafka_bus, topics, settings_for(topics, base, slack_webhook_url=None)):
+            await publish(kafka_bus, topics, obs("s1", "support"), obs("s2", "oppose", hours=1))
+            await wait_until(lambda: receiver.to("/hook", 200), timeout=30)
+        first, second = receiver.to("/hook")
+        assert first.status == 429 and second.status == 200
+        assert second.at - first.at >= 1.9  # our own backoff here is at most 0.5 s
+    finally:
+        await receiver.stop()
+
+
+async def test_restarted_alerter_rebuilds_state_from_kafka_and_does_not_resend(
+    kafka_bus: KafkaBus, topics: Topics
+) -> None:
+    receiver = Receiver()
+    base = await receiver.start()
+    try:
+        settings = settings_for(topics, base, slack_webhook_url=None)
+        async with running_alerter(kafka_bus, topics, settings):
+            await publish(kafka_bus, topics, obs("x1", "support"), obs("x2", "oppose", hours=1))
+            await wait_until(lambda: receiver.to("/hook"), timeout=30)
+        (first,) = receiver.to("/hook")
+        # A new instance with a new consumer group re-reads every observation (a replay) ...
+        restarted = settings_for(
+            topics,
+            base,
+            slack_webhook_url=None,
+            group_id=f"{topics.prefix}alerter2",
+            delivery_group_id=f"{topics.prefix}d2",
+        )
+        async with running_alerter(kafka_bus, topics, restarted) as ctx:
+            await wait_until(lambda: ctx.routes["/positions"]({})["count"] == 1, timeout=10)
+            assert ctx.routes["/positions"]({})["positions"][0]["established"] == "oppose"
+            await publish(kafka_bus, topics, obs("x3", "support", hours=2))
+            await wait_until(lambda: len(receiver.to("/hook")) >= 2, timeout=30)
+            await asyncio.sleep(1.0)
+        ids = [r.headers["webhook-id"] for r in receiver.to("/hook")]
+        assert len(ids) == 2 and ids[0] == first.headers["webhook-id"] and ids[1] != ids[0]
+        second = json.loads(receiver.to("/hook")[1].body)
+        # ... and its state came from the compacted topic: the new shift starts from the rebuilt "oppose".
+        assert (second["from"], second["to"], second["article_id"]) == ("oppose", "support", "x3")
+    finally:
+        await receiver.stop()

@@ -1,0 +1,47 @@
+"""Alerter configuration from the environment: durations, secret formats, clear errors."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from services.alerter.settings import AlerterSettings, parse_duration
+from shared.errors import ConfigError
+from shared.settings import load_settings
+
+
+def test_durations_accept_units_and_plain_seconds() -> None:
+    assert parse_duration("48h") == timedelta(hours=48)
+    assert parse_duration("90") == timedelta(seconds=90)
+    assert parse_duration("1.5m") == timedelta(seconds=90)
+    with pytest.raises(ValueError, match="not a duration"):
+        parse_duration("two days")
+
+
+def test_environment_configures_channels_and_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STANCEWATCH_WEBHOOK_URL", "https://hooks.test/in")
+    monkeypatch.setenv("STANCEWATCH_WEBHOOK_SECRET", "whsec_c2VjcmV0")
+    monkeypatch.setenv("STANCEWATCH_SLACK_WEBHOOK_URL", "https://hooks.slack.test/T/B/X")
+    monkeypatch.setenv("STANCEWATCH_MIN_SEVERITY", "shift")
+    monkeypatch.setenv("STANCEWATCH_MIN_CONFIDENCE", "0.7")
+    monkeypatch.setenv("STANCEWATCH_CORROBORATION_WINDOW", "12h")
+    s = load_settings(AlerterSettings)
+    assert (s.min_severity, s.min_confidence, s.corroboration_window) == ("shift", 0.7, timedelta(hours=12))
+    assert s.slack_webhook_url is not None and "hooks.slack.test" not in repr(s)
+    assert "c2VjcmV0" not in str(s.model_dump())
+
+
+@pytest.mark.parametrize(
+    ("var", "value"),
+    [
+        ("STANCEWATCH_WEBHOOK_SECRET", "not-a-whsec"),
+        ("STANCEWATCH_SLACK_WEBHOOK_URL", "ftp://hooks.test"),
+        ("STANCEWATCH_MIN_SEVERITY", "catastrophe"),
+        ("STANCEWATCH_CORROBORATION_WINDOW", "soon"),
+    ],
+)
+def test_bad_values_name_their_variable(monkeypatch: pytest.MonkeyPatch, var: str, value: str) -> None:
+    monkeypatch.setenv(var, value)
+    with pytest.raises(ConfigError, match=var):
+        load_settings(AlerterSettings)
