@@ -209,7 +209,8 @@ class HealthServer:
         self.host = host
         self.port = port
         self._ready = ready or (lambda: True)
-        self.routes = dict(routes or {})
+        # Kept by reference: a service may add routes after the server started.
+        self.routes = routes if routes is not None else {}
         self._server: asyncio.Server | None = None
 
     async def start(self) -> int:

@@ -1,0 +1,120 @@
+"""Whose position is a clause? Walk the dependency tree from a topic cue up to its holder.
+
+The holder is the subject of the clause that contains the cue, unless that clause is the
+complement of a higher predicate ("Rutte *said* Trump is …", "Moscow *insists* Ukraine must …"):
+then the higher subject owns the proposition. A relative clause ("Putin, who in January
+insisted …") belongs to the noun it modifies; an independent conjoined clause stops the walk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from spacy.tokens import Doc, Token
+
+from services.enricher.mentions import FIRST_PERSON, THIRD_PERSON
+
+SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "csubjpass"})
+#: Edges through which the higher predicate's subject takes ownership of the lower clause.
+COMPLEMENT_DEPS = frozenset({"ccomp", "xcomp", "parataxis"})
+#: Nouns whose possessor is the holder ("Trump's position on …").
+STANCE_NOUNS = frozenset(
+    "position stance view attitude remarks comments comment statement words message decision plan policy "
+    "call demand proposal offer refusal insistence support opposition remark confidence skepticism scepticism".split()
+)
+DUMMY_SUBJECTS = frozenset({"there", "it", "this", "that", "which"})
+
+
+@dataclass(frozen=True)
+class HolderRef:
+    """Who holds the clause: a figure, a pronoun to resolve, a first-person quote, or someone else."""
+
+    kind: str  # figure | pronoun | first-person | other
+    figure: str | None = None
+    token: int | None = None
+
+
+@dataclass
+class Climb:
+    path: list[Token] = field(default_factory=list)
+    holder: HolderRef | None = None
+    #: The verb whose subject is the holder (its tense and adverbs say past or current).
+    holder_verb: Token | None = None
+    #: The cue is an agent-less passive subject ("a meeting between Trump and Putin was cancelled").
+    passive_subject_of: Token | None = None
+    interrogative: bool = False
+
+
+def figure_at(token: Token, figure_of_token: dict[int, str]) -> str | None:
+    return figure_of_token.get(token.i)
+
+
+def classify(subject: Token, figure_of_token: dict[int, str]) -> HolderRef | None:
+    """What kind of holder a subject token is; None for dummies ("there", "it")."""
+    fig = figure_at(subject, figure_of_token)
+    if fig:
+        return HolderRef("figure", fig, subject.i)
+    low = subject.lower_
+    if low in DUMMY_SUBJECTS and subject.pos_ in ("PRON", "DET", "ADV"):
+        return None
+    if low in THIRD_PERSON:
+        return HolderRef("pronoun", None, subject.i)
+    if low in FIRST_PERSON:
+        return HolderRef("first-person", None, subject.i)
+    if low in ("who", "that") and subject.head.dep_ == "relcl":
+        head = subject.head.head
+        return classify(head, figure_of_token) or HolderRef("other", None, head.i)
+    if subject.lemma_.lower() in STANCE_NOUNS:
+        for child in subject.children:
+            if child.dep_ == "poss":
+                fig = figure_at(child, figure_of_token)
+                if fig:
+                    return HolderRef("figure", fig, child.i)
+                if child.lower_ in ("his", "her"):
+                    return HolderRef("pronoun", None, child.i)
+    # Appositions and compounds: "Ukrainian President Volodymyr Zelenskyy" heads on the name already.
+    return HolderRef("other", None, subject.i)
+
+
+def _subject(token: Token, exclude: set[int]) -> Token | None:
+    for child in token.children:
+        if child.dep_ in SUBJECT_DEPS and child.i not in exclude:
+            return child
+    return None
+
+
+def climb(doc: Doc, cue_root: Token, cue_tokens: set[int], figure_of_token: dict[int, str]) -> Climb:
+    result = Climb()
+    cur = cue_root
+    came_by: str | None = None
+    while True:
+        result.path.append(cur)
+        if any(c.dep_ == "mark" and c.lower_ in ("whether", "if") for c in cur.children):
+            result.interrogative = True
+        subj = _subject(cur, cue_tokens | {cur.i})
+        if subj is not None:
+            ref = classify(subj, figure_of_token)
+            if ref is not None:
+                owns = (
+                    result.holder is None
+                    or came_by in COMPLEMENT_DEPS
+                    or (result.holder.kind == "other" and ref.kind != "other")
+                )
+                if owns:
+                    result.holder = ref
+                    result.holder_verb = cur
+        if cur.i == cue_root.i and cur.dep_ == "nsubjpass":
+            verb = cur.head
+            if not any(c.dep_ == "agent" for c in verb.children):
+                result.passive_subject_of = verb
+        settled = result.holder is not None and result.holder.kind != "other"
+        if cur.dep_ == "relcl" and settled and result.holder_verb is cur:
+            break  # "Putin, who in January insisted …": the clause belongs to the noun it modifies
+        if cur.dep_ == "conj" and subj is not None and settled:
+            break  # an independent clause with its own person subject
+        if cur.head.i == cur.i:
+            break
+        # A conjoined verb without its own subject shares its head's: it is transparent.
+        came_by = came_by if cur.dep_ == "conj" else cur.dep_
+        cur = cur.head
+    return result

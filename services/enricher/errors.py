@@ -1,0 +1,15 @@
+"""The enricher's exception tree: each error names its stage."""
+
+from shared.errors import StancewatchError
+
+
+class EnricherError(StancewatchError):
+    """Base of every error the enricher raises on purpose."""
+
+
+class WatchlistError(EnricherError):
+    """The watchlist file is missing, not YAML, or does not describe figures and topics correctly."""
+
+
+class ModelLoadError(EnricherError):
+    """The configured spaCy pipeline is not installed (nothing is downloaded at run time)."""

@@ -1,0 +1,474 @@
+"""The pure enrichment step: ``Enricher.enrich(article) -> EnrichedArticle``.
+
+Order of work, cheapest first: guards on the raw text, one Aho-Corasick pass, sentence split,
+topic cue patterns on sentences that hold an anchor, and only then the dependency parser, on
+candidate sentences (a cue plus a figure, or a pronoun/quote near one) and the few sentences
+needed to resolve their pronouns. Same article in, same output out.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib import metadata
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from services.enricher import RULES_VERSION
+from services.enricher.attribution import HolderRef, classify, climb
+from services.enricher.candidates import CandidateScanner, Scan
+from services.enricher.mentions import THIRD_PERSON, count_mentions, mentions_in
+from services.enricher.nlp import model_label
+from services.enricher.sentences import Sentence, inside, mask_markup, quote_spans, split_sentences
+from services.enricher.stance import judge
+from services.enricher.watchlist import Topic, Watchlist
+from shared.contracts import (
+    ActorMention,
+    ArticleRef,
+    EnrichedArticle,
+    Entity,
+    Evidence,
+    ExtractorInfo,
+    PastStance,
+    RawArticle,
+    StanceObservation,
+)
+
+_STOPWORDS = frozenset(
+    "the of and to in a is that for on with as was by he said it at from his an be has have are were not but".split()
+)
+_WORD = re.compile(r"[A-Za-z]+")
+_PERSON_NOUNS = frozenset(
+    "spokesperson spokesman spokeswoman official officials minister secretary senator analyst analysts diplomat "
+    "diplomats adviser advisor aide envoy ambassador chancellor premier speaker lawmaker general commander "
+    "journalist reporter expert".split()
+)
+_INSTITUTIONS = frozenset(
+    "moscow kremlin washington white house nato pentagon treasury ukraine russia kyiv kiev brussels congress senate "
+    "eu union alliance government ministry office administration europe".split()
+)
+#: How far back (in sentences) a pronoun or a quote may reach for its figure.
+LOOKBACK = 4
+EVIDENCE_PER_OBSERVATION = 3
+
+
+@dataclass(frozen=True)
+class CueMatch:
+    sentence: int
+    topic: str
+    start: int  # relative to the sentence
+    end: int
+    sign: int
+    anaphoric: bool
+
+
+@dataclass
+class Finding:
+    figure: str
+    topic: str
+    stance: str
+    past: bool
+    confidence: float
+    sentence: int
+
+
+@dataclass
+class _Work:
+    """Per-article state: parsed sentences are cached so context is parsed at most once."""
+
+    text: str
+    sentences: list[Sentence]
+    scan: Scan
+    quotes: list[tuple[int, int]]
+    docs: dict[int, Doc] = field(default_factory=dict)
+    subject_cache: dict[int, HolderRef | None] = field(default_factory=dict)
+
+
+def _package_version() -> str:
+    try:
+        return metadata.version("stancewatch")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
+def bad_input_reason(text: str, max_chars: int) -> str | None:
+    """Why a text cannot be analysed at all, or None."""
+    if not text or not text.strip():
+        return "empty text"
+    if len(text) > max_chars:
+        return f"too large: {len(text)} characters > {max_chars}"
+    sample = text[:20_000]
+    control = sum(1 for c in sample if (ord(c) < 32 and c not in "\n\r\t") or c == "\ufffd")
+    if control > max(3, len(sample) // 100):
+        return "binary or undecodable content"
+    return None
+
+
+def looks_english(text: str) -> bool:
+    words = _WORD.findall(text[:5_000].lower())
+    if len(words) < 20:
+        return True  # too short to judge; the cue patterns are English anyway
+    return sum(1 for w in words if w in _STOPWORDS) / len(words) >= 0.08
+
+
+class Enricher:
+    """Holds the watchlist matchers and the loaded pipeline; ``enrich`` is pure and deterministic."""
+
+    def __init__(
+        self,
+        watchlist: Watchlist,
+        nlp: Language,
+        *,
+        full_ner: bool = False,
+        ner_nlp: Language | None = None,
+        max_text_chars: int = 200_000,
+        max_sentence_chars: int = 1_000,
+        max_parsed_sentences: int = 80,
+    ) -> None:
+        self.watchlist = watchlist
+        self.nlp = nlp
+        self.ner_nlp = ner_nlp
+        self.full_ner = full_ner and ner_nlp is not None
+        self.max_text_chars = max_text_chars
+        self.max_sentence_chars = max_sentence_chars
+        self.max_parsed_sentences = max_parsed_sentences
+        self.scanner = CandidateScanner(watchlist)
+        settings_key = f"{watchlist.digest}|{model_label(nlp)}|{full_ner}|{max_text_chars}|{max_sentence_chars}"
+        self.extractor = ExtractorInfo(
+            version=f"{_package_version()}+{RULES_VERSION}",
+            config_hash=hashlib.sha256(settings_key.encode()).hexdigest()[:12],
+            model=model_label(nlp),
+        )
+        #: Counters the service exports: why articles were skipped, how much was parsed.
+        self.stats: Counter[str] = Counter()
+
+    # -- public ---------------------------------------------------------------------------------
+
+    def enrich(self, article: RawArticle) -> EnrichedArticle:
+        ref = ArticleRef.of(article)
+        reason = bad_input_reason(article.text, self.max_text_chars)
+        if reason:
+            self.stats["skipped"] += 1
+            return EnrichedArticle(article=ref, extractor=self.extractor, skipped_reason=reason)
+        text = mask_markup(article.text)
+        scan = self.scanner.scan(text)
+        counts = count_mentions(scan.figures)
+        mentions = [ActorMention(actor=a, count=n) for a, n in sorted(counts.items())]
+        if not scan.anchors:
+            return EnrichedArticle(article=ref, mentions=mentions, extractor=self.extractor)
+        if len(text) > 2_000 and not re.search(r"[.!?…]", text):
+            self.stats["skipped"] += 1
+            return EnrichedArticle(
+                article=ref, mentions=mentions, extractor=self.extractor, skipped_reason="no sentence punctuation"
+            )
+        if not looks_english(text):
+            self.stats["skipped"] += 1
+            return EnrichedArticle(
+                article=ref, mentions=mentions, extractor=self.extractor, skipped_reason="not English"
+            )
+        sentences = split_sentences(text, self.max_sentence_chars)
+        work = _Work(text, sentences, scan, quote_spans(text) if scan.has_figure else [])
+        cues = self._topic_cues(work)
+        topics = sorted({c.topic for c in cues if not c.anaphoric})
+        entities = self._entities(text) if self.full_ner else []
+        observations: list[StanceObservation] = []
+        if scan.has_figure and cues:
+            findings = self._findings(work, cues, article)
+            observations = self._observations(findings, work, article, ref)
+        return EnrichedArticle(
+            article=ref,
+            mentions=mentions,
+            topics=topics,
+            observations=observations,
+            entities=entities,
+            extractor=self.extractor,
+        )
+
+    # -- topics ---------------------------------------------------------------------------------
+
+    def _topic_cues(self, work: _Work) -> list[CueMatch]:
+        starts = [s.start for s in work.sentences]
+        by_sentence: dict[int, set[str]] = {}
+        for hit in work.scan.anchors:
+            i = bisect.bisect_right(starts, hit.start) - 1
+            if i >= 0:
+                by_sentence.setdefault(i, set()).add(hit.key)
+        fig_sentences: dict[int, set[str]] = {}
+        for hit in work.scan.figures:
+            i = bisect.bisect_right(starts, hit.start) - 1
+            if i >= 0:
+                fig_sentences.setdefault(i, set()).add(hit.key)
+        seen_topics: set[str] = set()
+        out: list[CueMatch] = []
+        for i in sorted(by_sentence):
+            sent = work.sentences[i]
+            window = " ".join(s.text for s in work.sentences[max(0, i - 2) : i + 1])
+            window_figs = set().union(*(fig_sentences.get(j, set()) for j in range(max(0, i - 2), i + 1)))
+            found: list[CueMatch] = []
+            for tid in sorted(by_sentence[i]):
+                topic = self.watchlist.by_topic[tid]
+                if not self._topic_context_ok(topic, window, window_figs):
+                    continue
+                for cue in topic.cues:
+                    if cue.anaphoric and tid not in seen_topics:
+                        continue
+                    if cue.context is not None and not cue.context.search(window):
+                        continue
+                    for m in cue.regex.finditer(sent.text):
+                        found.append(CueMatch(i, tid, m.start(), m.end(), cue.sign, cue.anaphoric))
+            kept = _without_overlaps(found)
+            seen_topics.update(c.topic for c in kept if not c.anaphoric)
+            out.extend(kept)
+        return out
+
+    @staticmethod
+    def _topic_context_ok(topic: Topic, window: str, window_figs: set[str]) -> bool:
+        if topic.context is not None and not topic.context.search(window):
+            return False
+        if topic.context_figures and not (topic.context_figures & window_figs):
+            return False
+        return True
+
+    # -- stances --------------------------------------------------------------------------------
+
+    def _findings(self, work: _Work, cues: list[CueMatch], article: RawArticle) -> list[Finding]:
+        fig_starts = sorted(h.start for h in work.scan.figures)
+        candidates: dict[int, list[CueMatch]] = {}
+        for cue in cues:
+            sent = work.sentences[cue.sentence]
+            if self._is_candidate(work, sent, fig_starts):
+                candidates.setdefault(cue.sentence, []).append(cue)
+        todo = sorted(candidates)[: self.max_parsed_sentences]
+        self._parse(work, todo)
+        findings: list[Finding] = []
+        for i in todo:
+            doc = work.docs[i]
+            sent = work.sentences[i]
+            fig_of_tok = self._figure_tokens(work, i, doc)
+            for cue in candidates[i]:
+                span = doc.char_span(cue.start, cue.end, alignment_mode="expand")
+                if span is None or len(span) == 0:
+                    continue
+                cue_toks = {t.i for t in span}
+                c = climb(doc, span.root, cue_toks, fig_of_tok)
+                holders = self._holders(work, i, doc, c, span, fig_of_tok)
+                if not holders:
+                    continue
+                topic = self.watchlist.by_topic[cue.topic]
+                j = judge(c, cue.sign, cue_toks, topic.lexicon, article.published)
+                if j.stance is None:
+                    continue
+                for figure, penalty in holders:
+                    conf = (0.75 if j.explicit else 0.65) - penalty
+                    if j.stance == "undecided":
+                        conf = 0.6 - penalty
+                    findings.append(Finding(figure, cue.topic, j.stance, j.past, round(conf, 3), sent.index))
+        self.stats["parsed_sentences"] += len(work.docs)
+        return findings
+
+    def _is_candidate(self, work: _Work, sent: Sentence, fig_starts: list[int]) -> bool:
+        lo = bisect.bisect_left(fig_starts, sent.start)
+        if lo < len(fig_starts) and fig_starts[lo] < sent.end:
+            return True
+        low = sent.text.lower()
+        words = set(_WORD.findall(low))
+        near = sent.index - LOOKBACK
+        back = work.sentences[max(0, near)].start
+        has_recent = bisect.bisect_left(fig_starts, back) < lo
+        if not has_recent:
+            return False
+        if words & THIRD_PERSON:
+            return True
+        return any(s < sent.end and sent.start < e for s, e in work.quotes)
+
+    def _parse(self, work: _Work, indices: list[int]) -> None:
+        missing = [i for i in indices if i not in work.docs]
+        if not missing:
+            return
+        budget = self.max_parsed_sentences - len(work.docs)
+        missing = missing[: max(0, budget)]
+        for i, doc in zip(missing, self.nlp.pipe(work.sentences[i].text for i in missing), strict=True):
+            work.docs[i] = doc
+
+    def _figure_tokens(self, work: _Work, i: int, doc: Doc) -> dict[int, str]:
+        sent = work.sentences[i]
+        out: dict[int, str] = {}
+        for m in mentions_in(work.scan.figures, sent.start, sent.end):
+            span = doc.char_span(m.start, m.end, alignment_mode="expand")
+            if span is not None:
+                for t in span:
+                    out[t.i] = m.figure
+        return out
+
+    def _holders(self, work: _Work, i: int, doc: Doc, c, span, fig_of_tok: dict[int, str]) -> list[tuple[str, float]]:
+        ref = c.holder
+        if ref is not None and ref.kind == "figure" and ref.figure:
+            return [(ref.figure, 0.0)]
+        if ref is not None and ref.kind == "pronoun":
+            fig = self._resolve_pronoun(work, i, doc, ref.token)
+            return [(fig, 0.05)] if fig else []
+        if ref is not None and ref.kind == "first-person":
+            quote = inside(work.quotes, work.sentences[i].start + doc[ref.token].idx)
+            fig = self._quote_speaker(work, quote) if quote else None
+            return [(fig, 0.05)] if fig else []
+        if c.passive_subject_of is not None and (ref is None or ref.kind == "other"):
+            # "A meeting between Trump and Putin was cancelled": the participants' event.
+            figs = sorted({fig_of_tok[t.i] for t in span.root.subtree if t.i in fig_of_tok})
+            return [(f, 0.15) for f in figs]
+        return []
+
+    def _subject_of_sentence(self, work: _Work, i: int, depth: int = 0) -> HolderRef | None:
+        """The main subject of sentence ``i``, resolved to a figure when it is one."""
+        if i in work.subject_cache:
+            return work.subject_cache[i]
+        self._parse(work, [i])
+        doc = work.docs.get(i)
+        result: HolderRef | None = None
+        if doc is not None:
+            fig_of_tok = self._figure_tokens(work, i, doc)
+            root = next((t for t in doc if t.dep_ == "ROOT"), None)
+            subj = None
+            if root is not None:
+                subj = next((c for c in root.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+            if subj is not None:
+                result = classify(subj, fig_of_tok)
+                if result is not None and result.kind == "pronoun" and depth < 3:
+                    fig = self._resolve_pronoun(work, i, doc, subj.i, depth + 1)
+                    result = HolderRef("figure", fig, subj.i) if fig else HolderRef("other", None, subj.i)
+                elif result is not None and result.kind == "other" and not _is_person(doc[subj.i]):
+                    result = None
+        work.subject_cache[i] = result
+        return result
+
+    def _resolve_pronoun(self, work: _Work, i: int, doc: Doc, tok_i: int | None, depth: int = 0) -> str | None:
+        """He/his after a figure was the subject: the nearest preceding subject that is a person."""
+        sent = work.sentences[i]
+        if tok_i is not None:  # a figure named earlier in the same sentence ("Trump told reporters he …")
+            cut = sent.start + doc[tok_i].idx
+            before = [h for h in work.scan.figures if sent.start <= h.start < cut]
+            if before:
+                first_subject = self._subject_of_sentence(work, i, depth + 1) if depth < 3 else None
+                if first_subject is not None and first_subject.kind == "figure":
+                    return first_subject.figure
+        for j in range(i - 1, max(-1, i - LOOKBACK - 1), -1):
+            if work.sentences[j].paragraph < sent.paragraph - 1:
+                break
+            ref = self._subject_of_sentence(work, j, depth + 1) if depth < 4 else None
+            if ref is None:
+                continue
+            if ref.kind == "figure":
+                return ref.figure
+            if ref.kind == "other":
+                return None  # another person was the last subject: do not guess
+        return None
+
+    def _quote_speaker(self, work: _Work, quote: tuple[int, int]) -> str | None:
+        qs, qe = quote
+        starts = [s.start for s in work.sentences]
+        first = bisect.bisect_right(starts, qs) - 1
+        last = bisect.bisect_right(starts, max(qs, qe - 1)) - 1
+        order = []
+        if first >= 0 and work.sentences[first].start < qs - 1:
+            order.append(first)  # Trump said, "…" / …, stating, "…"
+        if last >= 0 and work.sentences[last].end > qe + 1:
+            order.append(last)  # "…," he stated.
+        for j in order:
+            ref = self._subject_of_sentence(work, j)
+            if ref is not None and ref.kind == "figure":
+                return ref.figure
+            if ref is None:  # the attribution may sit outside the quote without being the root subject
+                outside = [
+                    h
+                    for h in work.scan.figures
+                    if work.sentences[j].start <= h.start < work.sentences[j].end and not (qs <= h.start < qe)
+                ]
+                if len({h.key for h in outside}) == 1:
+                    return outside[0].key
+        return None
+
+    # -- aggregation ----------------------------------------------------------------------------
+
+    def _observations(
+        self, findings: list[Finding], work: _Work, article: RawArticle, ref: ArticleRef
+    ) -> list[StanceObservation]:
+        grouped: dict[tuple[str, str], list[Finding]] = {}
+        for f in findings:
+            grouped.setdefault((f.figure, f.topic), []).append(f)
+        out: list[StanceObservation] = []
+        for (figure, topic_id), items in sorted(grouped.items()):
+            current = [f for f in items if not f.past]
+            if not current:
+                continue  # only a reported past stance: nothing current to observe
+            weight: dict[str, float] = {}
+            first_seen: dict[str, int] = {}
+            for f in current:
+                weight[f.stance] = weight.get(f.stance, 0.0) + f.confidence
+                first_seen.setdefault(f.stance, f.sentence)
+            stance = max(weight, key=lambda s: (weight[s], -first_seen[s]))
+            agree = [f for f in current if f.stance == stance]
+            total = sum(weight.values())
+            best = max(f.confidence for f in agree)
+            confidence = min(0.95, best + 0.05 * (len(agree) - 1)) * (weight[stance] / total)
+            past_items = [f for f in items if f.past and f.stance in ("support", "oppose") and f.stance != stance]
+            past = None
+            if past_items:
+                past_stance = past_items[0].stance
+                past = PastStance(
+                    stance=past_stance,
+                    evidence=self._evidence(work, [f for f in past_items if f.stance == past_stance]),
+                )
+            fig = self.watchlist.by_figure[figure]
+            out.append(
+                StanceObservation(
+                    article_id=article.id,
+                    actor=figure,
+                    topic=topic_id,
+                    stance=stance,
+                    confidence=round(confidence, 3),
+                    evidence=self._evidence(work, agree),
+                    past=past,
+                    article=ref,
+                    extractor=self.extractor,
+                    actor_name=fig.name,
+                    topic_label=self.watchlist.by_topic[topic_id].label,
+                )
+            )
+        return out
+
+    @staticmethod
+    def _evidence(work: _Work, items: list[Finding]) -> list[Evidence]:
+        idx = sorted({f.sentence for f in items})[:EVIDENCE_PER_OBSERVATION]
+        return [
+            Evidence(text=work.sentences[i].text, start=work.sentences[i].start, end=work.sentences[i].end) for i in idx
+        ]
+
+    def _entities(self, text: str) -> list[Entity]:
+        assert self.ner_nlp is not None
+        doc = self.ner_nlp(text[: self.max_text_chars])
+        counts: Counter[tuple[str, str]] = Counter((e.text, e.label_) for e in doc.ents)
+        return [Entity(text=t, label=lab, count=n) for (t, lab), n in sorted(counts.items())]
+
+
+def _is_person(token) -> bool:
+    low = token.lower_
+    if token.lemma_.lower() in _PERSON_NOUNS:
+        return True
+    if token.pos_ == "PROPN" and low not in _INSTITUTIONS:
+        compound = " ".join(t.lower_ for t in token.subtree)
+        return not any(w in compound for w in _INSTITUTIONS)
+    return False
+
+
+def _without_overlaps(found: list[CueMatch]) -> list[CueMatch]:
+    """Keep the longest cue where two overlap ("long-range weapons" is Tomahawks, not generic aid)."""
+    ordered = sorted(found, key=lambda c: (-(c.end - c.start), c.start, c.topic))
+    kept: list[CueMatch] = []
+    for c in ordered:
+        if any(c.start < k.end and k.start < c.end for k in kept):
+            continue
+        kept.append(c)
+    return sorted(kept, key=lambda c: (c.start, c.topic))

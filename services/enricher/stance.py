@@ -1,0 +1,254 @@
+"""From a cue and its path to the holder: support / oppose / undecided, and past or current.
+
+Polarity is compositional along the dependency path: an attitude word that favours its object
+("back", "ready to", "considering") keeps the sign, one that rejects it ("rule out", "call off",
+"hold off") flips it, and so does each negation ("not", "never", "no longer", "no meeting").
+Topic vocabularies add their own words ("lift" sanctions flips). Undecided is explicit weighing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from spacy.tokens import Token
+
+from services.enricher.attribution import Climb
+
+# Generic attitude vocabulary (lemmas, or "lemma particle" for phrasal verbs).
+SUPPORT_WORDS = frozenset(
+    """support back favour favor endorse welcome want wish like love praise approve push press urge call ask demand
+    seek request propose offer plan intend promise pledge vow commit agree accept insist ready prepared willing
+    open eager keen glad happy consider weigh_open look hope optimism optimistic confident need should deserve
+    advocate champion defend embrace applaud celebrate encourage favourable favorable positive right good best
+    better necessary essential vital important crucial realistic possible worth point sense key priority
+    fast fastest only""".split()
+)
+OPPOSE_WORDS = frozenset(
+    """oppose reject refuse rule veto block resist dismiss deny cancel scrap abandon drop shelve postpone delay
+    halt stop suspend freeze end quit against criticise criticize condemn denounce warn_against object fear
+    wrong bad dangerous reckless premature unacceptable unrealistic impossible mistake waste escalation escalate
+    provocation provocative threat hostile trap pointless useless senseless counterproductive skeptical
+    sceptical pessimism pessimistic doubt unwilling reluctant loath unlikely""".split()
+)
+PHRASAL = {
+    "rule out": -1,
+    "give up": -1,
+    "call off": -1,
+    "hold off": -1,
+    "hold back": -1,
+    "back away": -1,
+    "back off": -1,
+    "pull back": -1,
+    "walk back": -1,
+    "wind down": -1,
+    "cut off": -1,
+    "put off": -1,
+    "warn against": -1,
+    "argue against": -1,
+    "speak against": -1,
+    "vote against": -1,
+    "call for": 1,
+    "call on": 1,
+    "push for": 1,
+    "press for": 1,
+    "ask for": 1,
+    "argue for": 1,
+    "open to": 1,
+    "go ahead": 1,
+    "step up": 1,
+    "ramp up": 1,
+    "look forward": 1,
+    "make case": 1,
+    "red line": -1,
+    "on ice": -1,
+    "hostile act": -1,
+}
+NEGATORS = frozenset({"not", "n't", "never", "no", "neither", "nor", "without", "nothing", "none", "nobody"})
+UNDECIDED_WORDS = frozenset({"undecided", "unsure", "uncertain", "torn", "ambivalent", "weigh", "mull"})
+DECISION_WORDS = frozenset({"decide", "decision", "mind", "determine", "settle"})
+#: "his attitude towards Ukraine reclaiming land", "the question of membership": the topic is framed, not taken.
+FRAME_NOUNS = frozenset(
+    "attitude position stance view views question issue debate discussion discussions subject matter prospect "
+    "prospects chance chances possibility idea".split()
+)
+ABSTAIN_VERBS = frozenset({"decline", "refuse", "avoid"})
+ABSTAIN_OBJECTS = frozenset(
+    {"say", "comment", "answer", "give", "speculate", "specify", "elaborate", "discuss", "address", "reveal"}
+)
+
+MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        "january february march april may june july august september october november december".split()
+    )
+}
+PAST_MARKERS = re.compile(
+    r"\b(?:once|previously|formerly|earlier|initially|originally|ago|used\s+to|until\s+recently|in\s+the\s+past|"
+    r"last\s+(?:year|month|week|summer|autumn|fall|winter|spring|time)|"
+    r"(?:at|since)\s+the\s+(?:start|beginning|outset)\s+of\s+(?:the|this)\s+(?:year|war|month))\b",
+    re.IGNORECASE,
+)
+CURRENT_MARKERS = re.compile(r"\b(?:now|no\s+longer|any\s+more|anymore|today|currently|this\s+week)\b", re.IGNORECASE)
+YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
+MONTH = re.compile(r"\b(?:in|throughout|through|during|since|until)\s+(?:early\s+|late\s+|mid-)?([A-Z][a-z]+)\b")
+
+
+@dataclass(frozen=True)
+class Judgement:
+    stance: str | None  # support | oppose | undecided | None (no stance expressed)
+    explicit: bool  # an attitude word (not just the cue's own meaning) decided it
+    past: bool
+
+
+def _phrasal_keys(token: Token) -> list[str]:
+    keys = []
+    for c in token.children:
+        if c.dep_ == "prep":
+            keys.extend(f"{c.lower_} {g.lemma_.lower()}" for g in c.children if g.dep_ == "pobj")
+    return keys
+
+
+def _phrasal_sign(token: Token) -> int:
+    for key in _phrasal_keys(token):
+        if key in PHRASAL:
+            return PHRASAL[key]
+    return 0
+
+
+def _word_sign(token: Token, lexicon: dict[str, int]) -> int:
+    lemma = token.lemma_.lower()
+    text = token.lower_
+    keys = []
+    for c in token.children:
+        if c.dep_ in ("prt", "prep"):
+            keys.append(f"{lemma} {c.lower_}")
+            if c.dep_ == "prep":
+                keys.extend(f"{c.lower_} {g.lemma_.lower()}" for g in c.children if g.dep_ == "pobj")
+        elif c.dep_ in ("amod", "compound"):
+            keys.append(f"{c.lemma_.lower()} {lemma}")
+    for key in keys:
+        if key in PHRASAL:
+            return PHRASAL[key]
+    for w in (lemma, text):
+        if w in lexicon:
+            return lexicon[w]
+    if lemma in SUPPORT_WORDS or text in SUPPORT_WORDS:
+        return 1
+    if lemma in OPPOSE_WORDS or text in OPPOSE_WORDS:
+        return -1
+    return 0
+
+
+def _negated(token: Token) -> bool:
+    for c in token.children:
+        if c.dep_ == "neg":
+            return True
+        if c.dep_ in ("advmod", "det", "npadvmod") and c.lower_ in ("never", "no"):
+            return True
+        if c.dep_ == "advmod" and c.lower_ == "longer" and any(g.lower_ == "no" for g in c.children):
+            return True
+    return False
+
+
+def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, int], published: datetime) -> Judgement:
+    """The stance one cue expresses for its holder, and whether the clause reports the past."""
+    if any(t.lemma_.lower() in FRAME_NOUNS and t.i not in cue_tokens for t in climb.path[1:4]):
+        cue_sign = 0  # the phrase names the topic; only an attitude word can make it a stance
+    sign = cue_sign if cue_sign else 1
+    explicit = False
+    undecided = False
+    abstain = False  # "declined to say": no position taken
+    on_path = {t.i for t in climb.path}
+    words: list[tuple[Token, bool]] = []  # (token, negation applies)
+    for k, tok in enumerate(climb.path):
+        if k > 0 and climb.path[k - 1].dep_ == "conj":
+            continue  # a conjoined predicate's head is its sibling, not its governor
+        if tok.i not in cue_tokens:
+            words.append((tok, True))
+        for c in tok.children:
+            if c.i in on_path or c.i in cue_tokens:
+                continue
+            if c.dep_ in ("acomp", "attr", "oprd", "dobj", "amod", "npadvmod", "advmod"):
+                words.append((c, c.pos_ in ("NOUN", "PROPN")))
+                words.extend((g, False) for g in c.children if g.dep_ in ("amod", "compound"))
+    seen: set[int] = set()
+    for tok, negatable in words:
+        if tok.i in seen:
+            continue
+        seen.add(tok.i)
+        lemma = tok.lemma_.lower()
+        if lemma in UNDECIDED_WORDS or tok.lower_ in UNDECIDED_WORDS:
+            undecided = True
+        if lemma in DECISION_WORDS and (_negated(tok) or _negated(tok.head)):
+            undecided = True
+            continue
+        if lemma in ABSTAIN_VERBS and any(
+            c.dep_ == "xcomp" and c.lemma_.lower() in ABSTAIN_OBJECTS for c in tok.children
+        ):
+            abstain = True
+        s = _word_sign(tok, lexicon)
+        if s:
+            explicit = True
+            sign *= s
+        if negatable and _negated(tok):
+            sign = -sign
+    if climb.path and climb.path[0].i in cue_tokens:
+        phrasal = _phrasal_sign(climb.path[0])  # "a summit … on ice"
+        if phrasal:
+            sign *= phrasal
+            explicit = True
+    if climb.path and climb.path[0].i in cue_tokens and _negated(climb.path[0]):
+        sign = -sign  # "no meeting", "never join": denying the thing itself is a position on it
+        explicit = True
+    past = _is_past(climb, published)
+    if abstain:
+        return Judgement(None, False, past)
+    if undecided:  # "has not decided whether to …" is a stance (undecided), not a question
+        return Judgement("undecided", True, past)
+    if climb.interrogative:  # "asked whether …", "did not say whether …"
+        return Judgement(None, False, past)
+    if cue_sign == 0 and not explicit:
+        return Judgement(None, False, past)
+    return Judgement("support" if sign > 0 else "oppose", explicit, past)
+
+
+def _marker_text(tok: Token) -> str:
+    parts = []
+    for c in tok.children:
+        if c.dep_ in ("advmod", "npadvmod", "prep", "tmod"):
+            parts.append(" ".join(t.text for t in c.subtree))
+    return " ".join(parts)
+
+
+def _time_of(text: str, published: datetime) -> bool | None:
+    """True past, False explicitly current, None when the text says nothing about time."""
+    if CURRENT_MARKERS.search(text):
+        return False
+    if PAST_MARKERS.search(text):
+        return True
+    for m in YEAR.finditer(text):
+        if int(m.group(1)) < published.year:
+            return True
+    for m in MONTH.finditer(text):
+        month = MONTHS.get(m.group(1).lower())
+        if month and month < published.month:
+            return True
+    return None
+
+
+def _is_past(climb: Climb, published: datetime) -> bool:
+    """The nearest time marker on the way up decides; else a past perfect on the holder's verb."""
+    for tok in climb.path:
+        if tok.pos_ not in ("VERB", "AUX") and tok.dep_ not in ("ROOT", "relcl", "advcl"):
+            continue
+        when = _time_of(_marker_text(tok), published)
+        if when is not None:
+            return when
+        if tok is climb.holder_verb:
+            break
+    hv = climb.holder_verb
+    if hv is not None and hv.tag_ == "VBN" and any(c.lower_ == "had" and c.dep_ == "aux" for c in hv.children):
+        return True
+    return False

