@@ -27,8 +27,9 @@ class FetchError(IngesterError):
 
     kind = "fetch"
 
-    def __init__(self, message: str, *, kind: str = "fetch", retry_after: float | None = None) -> None:
+    def __init__(self, message: str, *, kind: str = "fetch", retry_after: str | None = None) -> None:
         super().__init__(message, kind=kind)
+        #: The server's raw ``Retry-After`` header, if it sent one.
         self.retry_after = retry_after
 
 

@@ -7,6 +7,7 @@ server's ``Retry-After`` wins when it asks for longer.
 
 from __future__ import annotations
 
+import itertools
 import random
 import statistics
 from datetime import datetime, timedelta
@@ -22,7 +23,7 @@ def clamp(value: float, low: float, high: float) -> float:
 def cadence_interval(entry_times: list[datetime], *, default: float, low: float, high: float) -> float:
     """Half the median gap between distinct recent entry times; ``default`` until there are two."""
     times = sorted(set(entry_times))[-RECENT_ENTRY_TIMES:]
-    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
     gaps = [g for g in gaps if g > 0]
     if not gaps:
         return clamp(default, low, high)

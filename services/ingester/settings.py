@@ -39,6 +39,9 @@ class IngesterSettings(ServiceSettings):
     #: Dedup memory: how many article ids, and for how long.
     seen_max: int = Field(default=500_000, ge=100)
     seen_ttl_days: float = Field(default=30.0, gt=0)
+    #: Entries published longer ago than this are ignored, so an old entry re-listed after its id left
+    #: the dedup memory is not published again. Default: the dedup TTL; 0 turns the filter off.
+    max_entry_age_days: float | None = Field(default=None, ge=0)
     user_agent: str = "stancewatch-ingester/0.1 (+https://example.invalid/stancewatch)"
 
     @field_validator("fetch_allow_hosts")

@@ -1,0 +1,173 @@
+"""Stage 1: HTTP GET with conditional headers, a size cap, bounded redirects and per-host politeness.
+
+One shared ``httpx.AsyncClient`` serves every feed and page. Redirects are followed here (not by
+httpx) so that each hop of an untrusted URL passes the SSRF guard and the per-host limit.
+Every failure becomes a :class:`FetchError` whose ``kind`` says what went wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from collections import defaultdict
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from services.ingester.errors import FetchError
+from services.ingester.guard import UrlGuard
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    status: int
+    url: str
+    body: bytes = b""
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+    retry_after: str | None = None
+
+
+def classify(exc: BaseException) -> str:
+    """The error kind of a transport exception, looking through its causes."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError | ssl.CertificateError):
+            return "tls"
+        if isinstance(seen, socket.gaierror):
+            return "dns"
+        seen = seen.__cause__ or seen.__context__
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    text = str(exc).lower()
+    if "certificate" in text or "ssl" in text or "tls" in text:
+        return "tls"
+    if "name or service not known" in text or "nodename nor servname" in text or "temporary failure in name" in text:
+        return "dns"
+    if isinstance(exc, httpx.ConnectError):
+        return "connect"
+    if isinstance(exc, httpx.DecodingError):
+        return "decoding"
+    return "network"
+
+
+class Fetcher:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        max_per_host: int = 2,
+        max_redirects: int = 5,
+        guard: UrlGuard | None = None,
+        total_timeout: float = 60.0,
+    ) -> None:
+        self._client = client
+        self._total_timeout = total_timeout
+        self._guard = guard
+        self._max_redirects = max_redirects
+        self._host_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(max_per_host))
+
+    async def get(
+        self,
+        url: str,
+        *,
+        max_bytes: int,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        trusted: bool = True,
+        accept: str = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+    ) -> FetchResult:
+        """GET ``url``. 2xx and 304 return; other statuses, oversize bodies and transport errors raise.
+
+        The whole exchange, redirects included, must finish within ``total_timeout`` (a server that
+        drips bytes forever would otherwise never trip httpx's per-read timeout).
+        """
+        try:
+            async with asyncio.timeout(self._total_timeout):
+                return await self._follow(url, max_bytes, etag, last_modified, trusted, accept)
+        except TimeoutError as exc:
+            message = f"fetch: timeout: no complete response within {self._total_timeout:g}s"
+            raise FetchError(message, kind="timeout") from exc
+
+    async def _follow(
+        self, url: str, max_bytes: int, etag: str | None, last_modified: str | None, trusted: bool, accept: str
+    ) -> FetchResult:
+        headers = {"Accept": accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        current = url
+        for _hop in range(self._max_redirects + 1):
+            if not trusted and self._guard is not None:
+                await self._guard.check(current)
+            result = await self._one(current, headers, max_bytes)
+            if result.status in REDIRECTS:
+                if not result.url:
+                    raise FetchError(f"fetch: status {result.status} without Location", kind="redirect")
+                current = result.url
+                continue
+            return result
+        raise FetchError(f"fetch: more than {self._max_redirects} redirects from {url}", kind="redirect")
+
+    async def _one(self, url: str, headers: dict[str, str], max_bytes: int) -> FetchResult:
+        host = (urlsplit(url).hostname or "").lower()
+        async with self._host_slots[host]:
+            try:
+                async with self._client.stream("GET", url, headers=headers) as resp:
+                    return await self._read(url, resp, max_bytes)
+            except FetchError:
+                raise
+            except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
+                kind = classify(exc)
+                raise FetchError(f"fetch: {kind}: {type(exc).__name__}: {exc or 'no detail'}", kind=kind) from exc
+
+    @staticmethod
+    async def _read(url: str, resp: httpx.Response, max_bytes: int) -> FetchResult:
+        status = resp.status_code
+        h = resp.headers
+        if status in REDIRECTS:
+            location = h.get("location")
+            return FetchResult(status=status, url=urljoin(url, location) if location else "")
+        if status == 304:
+            return FetchResult(status=304, url=url, etag=h.get("etag"), last_modified=h.get("last-modified"))
+        if status in (429, 503):
+            raise FetchError(f"fetch: status {status} (throttled)", kind="throttled", retry_after=h.get("retry-after"))
+        if status >= 400 or status < 200:
+            raise FetchError(f"fetch: status {status}", kind="http")
+        declared = h.get("content-length")
+        if declared and declared.isdigit() and int(declared) > max_bytes and not h.get("content-encoding"):
+            raise FetchError(f"fetch: body of {declared} bytes exceeds {max_bytes}", kind="too_large")
+        chunks, size = [], 0
+        async for chunk in resp.aiter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise FetchError(f"fetch: body exceeds {max_bytes} bytes", kind="too_large")
+            chunks.append(chunk)
+        return FetchResult(
+            status=status,
+            url=url,
+            body=b"".join(chunks),
+            etag=h.get("etag"),
+            last_modified=h.get("last-modified"),
+            content_type=h.get("content-type"),
+        )
+
+
+def make_client(
+    *, timeout: float, max_connections: int, user_agent: str, verify: bool | ssl.SSLContext = True
+) -> httpx.AsyncClient:
+    """The one client the ingester shares: keep-alive pool, no automatic redirects (we follow them)."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        follow_redirects=False,
+        headers={"User-Agent": user_agent},
+        verify=verify,
+        trust_env=False,
+    )

@@ -1,0 +1,34 @@
+"""The ingester's metrics, created once on the service's registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.observability import Counter, Gauge, Histogram, Metrics
+
+
+@dataclass(frozen=True)
+class IngesterMetrics:
+    polls: Counter
+    not_modified: Counter
+    errors: Counter
+    published: Counter
+    skipped: Counter
+    fulltext: Counter
+    poll_seconds: Histogram
+    feeds: Gauge
+    seen_ids: Gauge
+
+    @classmethod
+    def on(cls, metrics: Metrics) -> IngesterMetrics:
+        return cls(
+            polls=metrics.counter("ingester_polls_total", "Feed polls by outcome", ["outcome"]),
+            not_modified=metrics.counter("ingester_not_modified_total", "Polls answered 304 Not Modified"),
+            errors=metrics.counter("ingester_errors_total", "Failed polls and fetches by kind", ["kind"]),
+            published=metrics.counter("ingester_articles_published_total", "New articles published"),
+            skipped=metrics.counter("ingester_entries_skipped_total", "Entries not published, by reason", ["reason"]),
+            fulltext=metrics.counter("ingester_fulltext_total", "Full-text extractions by outcome", ["outcome"]),
+            poll_seconds=metrics.histogram("ingester_poll_seconds", "Time to fetch and parse one feed"),
+            feeds=metrics.gauge("ingester_feeds", "Feeds in the feed list"),
+            seen_ids=metrics.gauge("ingester_seen_ids", "Article ids remembered for dedup"),
+        )
