@@ -9,6 +9,7 @@ Used for offline evaluation and to backfill history.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
 import importlib.util
 import json
@@ -97,8 +98,24 @@ def default_alert_step() -> AlertStep | None:
     return detector() if detector is not None else None
 
 
+def write_results(
+    out_dir: Path, observations: list[StanceObservation], alerts: list[PositionChange], articles: int
+) -> ReplaySummary:
+    """Write results gathered elsewhere (the Kafka replay) in the same format as :func:`replay`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (out_dir / "observations.jsonl").open("w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(observation_line(o), ensure_ascii=False) + "\n" for o in observations)
+    with (out_dir / "alerts.jsonl").open("w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(alert_line(a), ensure_ascii=False) + "\n" for a in alerts)
+    return ReplaySummary(articles=articles, observations=len(observations), alerts=len(alerts))
+
+
 def replay(
-    articles: Iterator[RawArticle], enricher: Enricher, out_dir: Path, alert_step: AlertStep | None
+    articles: Iterator[RawArticle],
+    enricher: Enricher,
+    out_dir: Path,
+    alert_step: AlertStep | None,
+    sent: list[PositionChange] | None = None,
 ) -> ReplaySummary:
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = ReplaySummary()
@@ -114,6 +131,8 @@ def replay(
                 summary.observations += 1
                 if alert_step is not None:
                     for alert in alert_step.observe(obs):
+                        if sent is not None:
+                            sent.append(alert)
                         alert_fh.write(json.dumps(alert_line(alert), ensure_ascii=False) + "\n")
                         summary.alerts += 1
     return summary
@@ -124,6 +143,15 @@ def main(argv: list[str] | None = None, alert_step: AlertStep | None = None) -> 
     parser.add_argument("articles", type=Path, help="JSON lines: id, source, url, published, title, text")
     parser.add_argument("--out", type=Path, required=True, help="directory for observations.jsonl and alerts.jsonl")
     parser.add_argument("--watchlist", help="YAML watchlist (default: the shipped one)")
+    parser.add_argument(
+        "--bus",
+        choices=("memory", "kafka"),
+        default="memory",
+        help="memory: one process, no broker (default); kafka: through the real topics and service code",
+    )
+    parser.add_argument(
+        "--deliver", action="store_true", help="send the alerts to the configured channels (webhook, Slack)"
+    )
     args = parser.parse_args(argv)
     if not args.articles.is_file():
         print(f"stancewatch replay: no such file: {args.articles}", file=sys.stderr)
@@ -134,18 +162,50 @@ def main(argv: list[str] | None = None, alert_step: AlertStep | None = None) -> 
     except (StancewatchError, EnricherError) as exc:
         print(f"stancewatch replay: {exc}", file=sys.stderr)
         return 2
-    step = alert_step if alert_step is not None else default_alert_step()
-    if step is None:
-        print("stancewatch replay: alert detection is unavailable (services.alerter.detect not installed)")
     errors: list[str] = []
-    summary = replay(read_articles(args.articles, errors), enricher, args.out, step)
+    alerts: list[PositionChange] = []
+    if args.bus == "kafka":
+        from services.replay.kafka import replay_on_kafka
+
+        articles = list(read_articles(args.articles, errors))
+        try:
+            observations, alerts = asyncio.run(replay_on_kafka(articles, enricher, settings))
+        except StancewatchError as exc:
+            print(f"stancewatch replay: {exc}", file=sys.stderr)
+            return 1
+        summary = write_results(args.out, observations, alerts, len(articles))
+    else:
+        step = alert_step if alert_step is not None else default_alert_step()
+        if step is None:
+            print("stancewatch replay: alert detection is unavailable (services.alerter.detect not installed)")
+        summary = replay(read_articles(args.articles, errors), enricher, args.out, step, sent=alerts)
     for e in errors:
         print(f"stancewatch replay: skipped {e}", file=sys.stderr)
     print(
         f"replayed {summary.articles} articles ({len(errors)} bad lines): "
         f"{summary.observations} observations, {summary.alerts} alerts -> {args.out}"
     )
+    if args.deliver:
+        return deliver(alerts)
     return 0
+
+
+def deliver(alerts: list[PositionChange]) -> int:
+    """Send replayed alerts through the configured channels; their ids let receivers drop duplicates."""
+    from services.alerter.deliver import deliver_now
+    from services.alerter.settings import AlerterSettings
+
+    try:
+        outcomes = asyncio.run(deliver_now(alerts, load_settings(AlerterSettings)))
+    except StancewatchError as exc:
+        print(f"stancewatch replay: deliver: {exc}", file=sys.stderr)
+        return 1
+    failed = [o for o in outcomes if o.status != "delivered"]
+    print(
+        f"delivered {len(outcomes) - len(failed)} of {len(outcomes)} deliveries"
+        + ("; failed: " + ", ".join(f"{o.channel} ({o.last_error})" for o in failed) if failed else "")
+    )
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
