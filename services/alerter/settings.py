@@ -78,6 +78,12 @@ class AlerterSettings(ServiceSettings):
     def _duration(cls, value: object) -> timedelta:
         return parse_duration(value)
 
+    @field_validator("webhook_url", "webhook_secret", "slack_webhook_url", "routing", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # Compose passes optional variables as empty strings (``${VAR:-}``): that means "not configured".
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("webhook_secret")
     @classmethod
     def _whsec(cls, value: SecretStr | None) -> SecretStr | None:

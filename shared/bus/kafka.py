@@ -221,14 +221,23 @@ class KafkaBus(Bus):
             await admin.close()
 
     async def _wait_for_metadata(self, names: list[str], timeout_s: float = 15.0) -> None:
+        """Wait until every partition of the new topics has a leader, so the first publish succeeds."""
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
         await admin.start()
         try:
             deadline = time.monotonic() + timeout_s
             while time.monotonic() < deadline:
-                if set(names) <= set(await admin.list_topics()):
+                described = await admin.describe_topics(names)
+                ready = {
+                    t["topic"]
+                    for t in described
+                    if t.get("error_code", 0) == 0
+                    and t.get("partitions")
+                    and all(p.get("leader", -1) >= 0 and p.get("error_code", 0) == 0 for p in t["partitions"])
+                }
+                if set(names) <= ready:
                     return
                 await asyncio.sleep(0.1)
-            raise BusError(f"topic bootstrap: topics not visible after {timeout_s}s: {names}")
+            raise BusError(f"topic bootstrap: topics have no leader after {timeout_s}s: {names}")
         finally:
             await admin.close()

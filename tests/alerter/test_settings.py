@@ -45,3 +45,11 @@ def test_bad_values_name_their_variable(monkeypatch: pytest.MonkeyPatch, var: st
     monkeypatch.setenv(var, value)
     with pytest.raises(ConfigError, match=var):
         load_settings(AlerterSettings)
+
+
+def test_empty_optional_channel_variables_mean_not_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STANCEWATCH_SLACK_WEBHOOK_URL", "")
+    monkeypatch.setenv("STANCEWATCH_ROUTING", " ")
+    settings = load_settings(AlerterSettings)
+    assert settings.slack_webhook_url is None
+    assert settings.routing is None
