@@ -1,6 +1,6 @@
 """Micro-benchmark of the alerter's hot paths (no broker, no network).
 
-    .venv/bin/python -m services.alerter.bench [--observations 100000] [--keys 2000]
+    .venv/bin/python bench/alerter_bench.py [--observations 100000] [--keys 2000]
 
 Reports observations/s through the pure detector, through the full observation handler on the
 in-memory bus (detect + route + publish position/alert/deliveries), and signed webhook bodies/s.
@@ -99,7 +99,7 @@ def bench_render(stream: list[StanceObservation], n: int = 2000) -> tuple[float,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.alerter.bench")
+    parser = argparse.ArgumentParser(prog="bench/alerter_bench.py")
     parser.add_argument("--observations", type=int, default=100_000)
     parser.add_argument("--keys", type=int, default=2_000)
     args = parser.parse_args(argv)
