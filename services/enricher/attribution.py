@@ -23,6 +23,18 @@ STANCE_NOUNS = frozenset(
     "call demand proposal offer refusal insistence support opposition remark confidence skepticism scepticism".split()
 )
 DUMMY_SUBJECTS = frozenset({"there", "it", "this", "that", "which"})
+#: Subordinators of a clause that only sets the scene ("while talks were going well"): a cue in it is
+#: not the object of the attitude words above it.
+CIRCUMSTANCE_MARKS = frozenset(
+    {"while", "when", "whenever", "as", "because", "since", "although", "though", "whereas", "after", "before"}
+)
+SPEECH_VERBS = frozenset(
+    "say tell add state write post insist argue declare stress warn reply answer explain note claim".split()
+)
+#: "in exchange for a halt", "in return for sanctions relief": the price of a deal, not the deal.
+BARGAIN_NOUNS = frozenset({"exchange", "return"})
+#: Role nouns that, with "the" and nothing else, refer back to a figure like a pronoun ("the president said").
+ROLE_NOUNS = frozenset({"president", "leader"})
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,8 @@ class Climb:
     #: The cue is an agent-less passive subject ("a meeting between Trump and Putin was cancelled").
     passive_subject_of: Token | None = None
     interrogative: bool = False
+    #: The cue sits in a scene-setting clause or is the price of a bargain: no stance on it.
+    circumstantial: bool = False
 
 
 def figure_at(token: Token, figure_of_token: dict[int, str]) -> str | None:
@@ -61,8 +75,12 @@ def classify(subject: Token, figure_of_token: dict[int, str]) -> HolderRef | Non
         return HolderRef("pronoun", None, subject.i)
     if low in FIRST_PERSON:
         return HolderRef("first-person", None, subject.i)
+    if subject.lemma_.lower() in ROLE_NOUNS and _bare_definite(subject):
+        return HolderRef("pronoun", None, subject.i)  # "the president" refers back like "he"
     if low in ("who", "that") and subject.head.dep_ == "relcl":
         head = subject.head.head
+        if figure_at(head, figure_of_token) is None and head.lemma_.lower() in ROLE_NOUNS:
+            return HolderRef("pronoun", None, head.i)  # "a president who last year promised …"
         return classify(head, figure_of_token) or HolderRef("other", None, head.i)
     if subject.lemma_.lower() in STANCE_NOUNS:
         for child in subject.children:
@@ -74,6 +92,12 @@ def classify(subject: Token, figure_of_token: dict[int, str]) -> HolderRef | Non
                     return HolderRef("pronoun", None, child.i)
     # Appositions and compounds: "Ukrainian President Volodymyr Zelenskyy" heads on the name already.
     return HolderRef("other", None, subject.i)
+
+
+def _bare_definite(token: Token) -> bool:
+    """ "the president" with no modifier that would make it a title of its own ("the French president")."""
+    kids = list(token.children)
+    return len(kids) == 1 and kids[0].dep_ == "det" and kids[0].lower_ == "the"
 
 
 def _subject(token: Token, exclude: set[int]) -> Token | None:
@@ -112,8 +136,25 @@ def climb(doc: Doc, cue_root: Token, cue_tokens: set[int], figure_of_token: dict
             break  # "Putin, who in January insisted …": the clause belongs to the noun it modifies
         if cur.dep_ == "conj" and subj is not None and settled:
             break  # an independent clause with its own person subject
+        if cur.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in CIRCUMSTANCE_MARKS for c in cur.children):
+            passive_verb = result.passive_subject_of is not None and result.passive_subject_of.i == cur.i
+            if not passive_verb and (cur.i != cue_root.i or subj is not None):
+                result.circumstantial = result.holder is None or result.holder.kind == "other"
+                if result.circumstantial:
+                    break
+        if cur.dep_ == "pobj" and cur.head.lower_ == "for" and cur.head.head.lemma_.lower() in BARGAIN_NOUNS:
+            result.circumstantial = True
+            break
         if cur.head.i == cur.i:
             break
+        if cur.dep_ == "conj" and any(c.dep_ == "mark" and c.lower_ == "that" for c in cur.children):
+            # "said he did not support X and that Y": the second "that" clause hangs on the speech verb,
+            # whatever the parser attached it to; the first clause's words do not govern it.
+            speech = next((a for a in cur.ancestors if a.lemma_.lower() in SPEECH_VERBS or a.dep_ == "ROOT"), None)
+            if speech is not None:
+                came_by = "ccomp"
+                cur = speech
+                continue
         # A conjoined verb without its own subject shares its head's: it is transparent.
         came_by = came_by if cur.dep_ == "conj" else cur.dep_
         cur = cur.head

@@ -19,7 +19,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from services.enricher import RULES_VERSION
-from services.enricher.attribution import HolderRef, classify, climb
+from services.enricher.attribution import ROLE_NOUNS, SPEECH_VERBS, HolderRef, classify, climb
 from services.enricher.candidates import CandidateScanner, Scan
 from services.enricher.mentions import THIRD_PERSON, count_mentions, mentions_in
 from services.enricher.nlp import model_label
@@ -81,6 +81,7 @@ class _Work:
     """Per-article state: parsed sentences are cached so context is parsed at most once."""
 
     text: str
+    title: str
     sentences: list[Sentence]
     scan: Scan
     quotes: list[tuple[int, int]]
@@ -171,7 +172,14 @@ class Enricher:
                 article=ref, mentions=mentions, extractor=self.extractor, skipped_reason="not English"
             )
         sentences = split_sentences(text, self.max_sentence_chars)
-        work = _Work(text, sentences, scan, quote_spans(text) if scan.has_figure else [])
+        dateline = text[: sentences[0].start] if sentences else ""  # "KYIV —" sets the scene too
+        work = _Work(
+            text,
+            f"{article.title or ''} {dateline[:80]}",
+            sentences,
+            scan,
+            quote_spans(text) if scan.has_figure else [],
+        )
         cues = self._topic_cues(work)
         topics = sorted({c.topic for c in cues if not c.anaphoric})
         entities = self._entities(text) if self.full_ner else []
@@ -203,25 +211,31 @@ class Enricher:
             if i >= 0:
                 fig_sentences.setdefault(i, set()).add(hit.key)
         seen_topics: set[str] = set()
+        last_seen: dict[str, int] = {}
         out: list[CueMatch] = []
         for i in sorted(by_sentence):
             sent = work.sentences[i]
-            window = " ".join(s.text for s in work.sentences[max(0, i - 2) : i + 1])
+            window = " ".join([work.title, *(s.text for s in work.sentences[max(0, i - 2) : i + 2])])
             window_figs = set().union(*(fig_sentences.get(j, set()) for j in range(max(0, i - 2), i + 1)))
             found: list[CueMatch] = []
             for tid in sorted(by_sentence[i]):
                 topic = self.watchlist.by_topic[tid]
                 if not self._topic_context_ok(topic, window, window_figs):
                     continue
-                for cue in topic.cues:
-                    if cue.anaphoric and tid not in seen_topics:
+                # Anaphors ("the weapons") last: they may refer to the topic named earlier in this sentence.
+                for cue in sorted(topic.cues, key=lambda c: c.anaphoric):
+                    if cue.anaphoric and tid not in seen_topics and not any(f.topic == tid for f in found):
                         continue
                     if cue.context is not None and not cue.context.search(window):
                         continue
                     for m in cue.regex.finditer(sent.text):
+                        if cue.anaphoric and tid not in seen_topics:
+                            if not any(f.topic == tid and not f.anaphoric and f.end <= m.start() for f in found):
+                                continue
                         found.append(CueMatch(i, tid, m.start(), m.end(), cue.sign, cue.anaphoric))
-            kept = _without_overlaps(found)
+            kept = _without_overlaps(found, last_seen)
             seen_topics.update(c.topic for c in kept if not c.anaphoric)
+            last_seen.update({c.topic: i for c in kept if not c.anaphoric})
             out.extend(kept)
         return out
 
@@ -255,6 +269,8 @@ class Enricher:
                     continue
                 cue_toks = {t.i for t in span}
                 c = climb(doc, span.root, cue_toks, fig_of_tok)
+                if c.circumstantial:
+                    continue
                 holders = self._holders(work, i, doc, c, span, fig_of_tok)
                 if not holders:
                     continue
@@ -279,10 +295,15 @@ class Enricher:
         near = sent.index - LOOKBACK
         back = work.sentences[max(0, near)].start
         has_recent = bisect.bisect_left(fig_starts, back) < lo
+        in_quote = any(s < sent.end and sent.start < e for s, e in work.quotes)
+        if in_quote:
+            nxt = work.sentences[min(sent.index + 2, len(work.sentences) - 1)].end
+            if bisect.bisect_left(fig_starts, sent.end) < bisect.bisect_left(fig_starts, nxt):
+                return True  # a quote whose speaker is named right after it
         if not has_recent:
             return False
-        if words & THIRD_PERSON:
-            return True
+        if words & THIRD_PERSON or any(f"the {r}" in low for r in ROLE_NOUNS):
+            return True  # "he said …", "the president said …" right after a figure
         return any(s < sent.end and sent.start < e for s, e in work.quotes)
 
     def _parse(self, work: _Work, indices: list[int]) -> None:
@@ -319,6 +340,13 @@ class Enricher:
             # "A meeting between Trump and Putin was cancelled": the participants' event.
             figs = sorted({fig_of_tok[t.i] for t in span.root.subtree if t.i in fig_of_tok})
             return [(f, 0.15) for f in figs]
+        if ref is None or (ref.kind == "other" and not _is_person(doc[ref.token or 0])):
+            # Inside a quotation every claim is the speaker's own: '"Ukraine belongs in the alliance," he said.'
+            top = c.path[-1] if c.path else None
+            quote = inside(work.quotes, work.sentences[i].start + span.root.idx)
+            if quote is not None and top is not None and _quote_covers(work, i, top, quote):
+                fig = self._quote_speaker(work, quote)
+                return [(fig, 0.1)] if fig else []
         return []
 
     def _subject_of_sentence(self, work: _Work, i: int, depth: int = 0) -> HolderRef | None:
@@ -359,6 +387,9 @@ class Enricher:
                 break
             ref = self._subject_of_sentence(work, j, depth + 1) if depth < 4 else None
             if ref is None:
+                named = {h.key for h in work.scan.figures if work.sentences[j].start <= h.start < work.sentences[j].end}
+                if len(named) == 1:
+                    return named.pop()  # no parsed subject, but only one figure was named there
                 continue
             if ref.kind == "figure":
                 return ref.figure
@@ -380,6 +411,9 @@ class Enricher:
             ref = self._subject_of_sentence(work, j)
             if ref is not None and ref.kind == "figure":
                 return ref.figure
+            speaker = self._speech_subject(work, j, quote)
+            if speaker is not None:
+                return speaker
             if ref is None:  # the attribution may sit outside the quote without being the root subject
                 outside = [
                     h
@@ -388,6 +422,25 @@ class Enricher:
                 ]
                 if len({h.key for h in outside}) == 1:
                     return outside[0].key
+        return None
+
+    def _speech_subject(self, work: _Work, j: int, quote: tuple[int, int]) -> str | None:
+        """The figure that is the subject of a speech verb outside the quote ('…," the Ukrainian leader said')."""
+        self._parse(work, [j])
+        doc = work.docs.get(j)
+        if doc is None:
+            return None
+        base = work.sentences[j].start
+        fig_of_tok = self._figure_tokens(work, j, doc)
+        for tok in doc:
+            if tok.lemma_.lower() not in SPEECH_VERBS or inside([quote], base + tok.idx):
+                continue
+            subj = next((c for c in tok.children if c.dep_ == "nsubj"), None)
+            ref = classify(subj, fig_of_tok) if subj is not None else None
+            if ref is not None and ref.kind == "figure":
+                return ref.figure
+            if ref is not None and ref.kind == "pronoun":
+                return self._resolve_pronoun(work, j, doc, ref.token, 1)
         return None
 
     # -- aggregation ----------------------------------------------------------------------------
@@ -453,6 +506,11 @@ class Enricher:
         return [Entity(text=t, label=lab, count=n) for (t, lab), n in sorted(counts.items())]
 
 
+def _quote_covers(work: _Work, i: int, top, quote: tuple[int, int]) -> bool:
+    """The clause the climb ended on lies inside the quotation (not a reporting verb outside it)."""
+    return inside([quote], work.sentences[i].start + top.idx) is not None
+
+
 def _is_person(token) -> bool:
     low = token.lower_
     if token.lemma_.lower() in _PERSON_NOUNS:
@@ -463,9 +521,15 @@ def _is_person(token) -> bool:
     return False
 
 
-def _without_overlaps(found: list[CueMatch]) -> list[CueMatch]:
-    """Keep the longest cue where two overlap ("long-range weapons" is Tomahawks, not generic aid)."""
-    ordered = sorted(found, key=lambda c: (-(c.end - c.start), c.start, c.topic))
+def _without_overlaps(found: list[CueMatch], last_seen: dict[str, int] | None = None) -> list[CueMatch]:
+    """Keep the longest cue where two overlap ("long-range weapons" is Tomahawks, not generic aid).
+
+    An anaphor ("the weapons") that fits two topics goes to the one named most recently.
+    """
+    recent = last_seen or {}
+    ordered = sorted(
+        found, key=lambda c: (-(c.end - c.start), c.start, -recent.get(c.topic, -1) if c.anaphoric else 0, c.topic)
+    )
     kept: list[CueMatch] = []
     for c in ordered:
         if any(c.start < k.end and k.start < c.end for k in kept):

@@ -18,8 +18,10 @@ _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])"
 _PARAGRAPH = re.compile(r"\n\s*\n|\n")
 #: "KYIV, Jan 8 (Wire) — ", "WASHINGTON (Reuters) - ": a place and agency, not part of the first sentence.
 _DATELINE = re.compile(
-    r"[A-Z][A-Z .,'’-]{1,40}?(?:,\s*[A-Z][A-Za-z]{2,9}\.?(?:\s+\d{1,2})?)?\s*(?:\([^()\n]{1,60}\))?\s*[—–-]{1,2}\s+"
+    r"[A-Z][A-Z .,'’/-]{1,40}?(?:,\s*[A-Z][A-Za-z]{2,9}\.?(?:\s+\d{1,2})?)?\s*(?:\([^()\n]{1,60}\))?\s*[—–-]{1,2}\s+"
 )
+#: Live-blog entry stamps at the start of any paragraph: "11:10 — ", "09:05 GMT: ", "2.15pm - ".
+_TIMESTAMP = re.compile(r"\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{2,4}\s*)?(?:[—–-]{1,2}|:)\s+", re.IGNORECASE)
 _TAG = re.compile(r"<[^<>]{0,300}>")
 _OPEN_QUOTES = "“"
 _CLOSE_QUOTES = "”"
@@ -65,6 +67,9 @@ def split_sentences(text: str, max_chars: int = 1000) -> list[Sentence]:
         dateline = _DATELINE.match(text, p_start, p_end)
         if dateline and p_index < 2:
             start = dateline.end()
+        stamp = _TIMESTAMP.match(text, start, p_end)
+        if stamp:
+            start = stamp.end()
         for m in _BOUNDARY.finditer(text, p_start, p_end):
             if _ends_with_abbreviation(text[start : m.end()]):
                 continue

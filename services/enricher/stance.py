@@ -23,14 +23,17 @@ SUPPORT_WORDS = frozenset(
     open eager keen glad happy consider weigh_open look hope optimism optimistic confident need should deserve
     advocate champion defend embrace applaud celebrate encourage favourable favorable positive right good best
     better necessary essential vital important crucial realistic possible worth point sense key priority
-    fast fastest only""".split()
+    fast fastest only useful helpful productive valuable worthwhile constructive beneficial overdue justified
+    warranted irreversible hurry rush""".split()
 )
 OPPOSE_WORDS = frozenset(
     """oppose reject refuse rule veto block resist dismiss deny cancel scrap abandon drop shelve postpone delay
     halt stop suspend freeze end quit against criticise criticize condemn denounce warn_against object fear
     wrong bad dangerous reckless premature unacceptable unrealistic impossible mistake waste escalation escalate
     provocation provocative threat hostile trap pointless useless senseless counterproductive skeptical
-    sceptical pessimism pessimistic doubt unwilling reluctant loath unlikely""".split()
+    sceptical pessimism pessimistic doubt unwilling reluctant loath unlikely exclude preclude bar ban forbid
+    prevent renounce destroy damage wreck harm undermine jeopardise jeopardize sabotage torpedo unfriendly
+    unhelpful harmful substitute replacement alternative""".split()
 )
 PHRASAL = {
     "rule out": -1,
@@ -61,6 +64,9 @@ PHRASAL = {
     "ramp up": 1,
     "look forward": 1,
     "make case": 1,
+    "go after": 1,
+    "crack down": 1,
+    "clamp down": 1,
     "red line": -1,
     "on ice": -1,
     "hostile act": -1,
@@ -71,8 +77,12 @@ DECISION_WORDS = frozenset({"decide", "decision", "mind", "determine", "settle"}
 #: "his attitude towards Ukraine reclaiming land", "the question of membership": the topic is framed, not taken.
 FRAME_NOUNS = frozenset(
     "attitude position stance view views question issue debate discussion discussions subject matter prospect "
-    "prospects chance chances possibility idea".split()
+    "prospects chance chances possibility idea decision bid ambition ambitions aspiration aspirations".split()
 )
+#: Negated, these keep what follows as it was ("has not changed his view that …" still holds the view).
+CHANGE_VERBS = frozenset({"change", "alter", "shift", "revise", "waver", "budge", "soften"})
+#: Adjectives on a noun on the path that put its content in the past ("his earlier insistence that …").
+PAST_MODIFIERS = frozenset({"earlier", "previous", "former", "past", "initial", "original", "old", "erstwhile"})
 ABSTAIN_VERBS = frozenset({"decline", "refuse", "avoid"})
 ABSTAIN_OBJECTS = frozenset(
     {"say", "comment", "answer", "give", "speculate", "specify", "elaborate", "discuss", "address", "reveal"}
@@ -117,9 +127,16 @@ def _phrasal_sign(token: Token) -> int:
     return 0
 
 
+#: Words that favour their object only as adjectives ("the only way"); as adverbs they limit or
+#: belittle it ("would only let Russia rearm").
+ADJECTIVE_ONLY = frozenset({"only"})
+
+
 def _word_sign(token: Token, lexicon: dict[str, int]) -> int:
     lemma = token.lemma_.lower()
     text = token.lower_
+    if lemma in ADJECTIVE_ONLY and token.pos_ != "ADJ":
+        return 0
     keys = []
     for c in token.children:
         if c.dep_ in ("prt", "prep"):
@@ -142,7 +159,10 @@ def _word_sign(token: Token, lexicon: dict[str, int]) -> int:
 
 
 def _negated(token: Token) -> bool:
+    """A negation before the word ("did not back", "no meeting"); "membership, not a replacement" is a contrast."""
     for c in token.children:
+        if c.i > token.i and token.pos_ in ("NOUN", "PROPN"):
+            continue
         if c.dep_ == "neg":
             return True
         if c.dep_ in ("advmod", "det", "npadvmod") and c.lower_ in ("never", "no"):
@@ -172,7 +192,7 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
                 continue
             if c.dep_ in ("acomp", "attr", "oprd", "dobj", "amod", "npadvmod", "advmod"):
                 words.append((c, c.pos_ in ("NOUN", "PROPN")))
-                words.extend((g, False) for g in c.children if g.dep_ in ("amod", "compound"))
+                words.extend((g, False) for g in c.children if g.dep_ in ("amod", "compound", "relcl", "acl"))
     seen: set[int] = set()
     for tok, negatable in words:
         if tok.i in seen:
@@ -185,14 +205,14 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
             undecided = True
             continue
         if lemma in ABSTAIN_VERBS and any(
-            c.dep_ == "xcomp" and c.lemma_.lower() in ABSTAIN_OBJECTS for c in tok.children
-        ):
+            c.dep_ == "xcomp" and c.lemma_.lower() in ABSTAIN_OBJECTS and c.i not in cue_tokens for c in tok.children
+        ):  # "declined to give a view", but "refused to give up land" is a position
             abstain = True
         s = _word_sign(tok, lexicon)
         if s:
             explicit = True
             sign *= s
-        if negatable and _negated(tok):
+        if negatable and _negated(tok) and lemma not in CHANGE_VERBS:
             sign = -sign
     if climb.path and climb.path[0].i in cue_tokens:
         phrasal = _phrasal_sign(climb.path[0])  # "a summit … on ice"
@@ -241,6 +261,8 @@ def _time_of(text: str, published: datetime) -> bool | None:
 def _is_past(climb: Climb, published: datetime) -> bool:
     """The nearest time marker on the way up decides; else a past perfect on the holder's verb."""
     for tok in climb.path:
+        if tok.pos_ in ("NOUN", "PROPN") and any(c.dep_ == "amod" and c.lower_ in PAST_MODIFIERS for c in tok.children):
+            return True  # "reversing his earlier insistence that …"
         if tok.pos_ not in ("VERB", "AUX") and tok.dep_ not in ("ROOT", "relcl", "advcl"):
             continue
         when = _time_of(_marker_text(tok), published)
@@ -249,6 +271,11 @@ def _is_past(climb: Climb, published: datetime) -> bool:
         if tok is climb.holder_verb:
             break
     hv = climb.holder_verb
-    if hv is not None and hv.tag_ == "VBN" and any(c.lower_ == "had" and c.dep_ == "aux" for c in hv.children):
+    if (
+        hv is not None
+        and hv.tag_ == "VBN"
+        and hv.lemma_.lower() not in CHANGE_VERBS
+        and any(c.lower_ == "had" and c.dep_ == "aux" for c in hv.children)
+    ):
         return True
     return False
