@@ -33,8 +33,9 @@ SPEECH_VERBS = frozenset(
 )
 #: "in exchange for a halt", "in return for sanctions relief": the price of a deal, not the deal.
 BARGAIN_NOUNS = frozenset({"exchange", "return"})
-#: Role nouns that, with "the" and nothing else, refer back to a figure like a pronoun ("the president said").
-ROLE_NOUNS = frozenset({"president", "leader"})
+#: Role nouns that, with "the" and nothing else, refer back to a figure like a pronoun ("the president said",
+#: "the secretary-general added"). They resolve to the nearest figure whose role or titles contain the word.
+ROLE_NOUNS = frozenset({"president", "leader", "secretary-general", "chief", "premier", "chancellor"})
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class HolderRef:
     kind: str  # figure | pronoun | first-person | other
     figure: str | None = None
     token: int | None = None
+    #: For a bare role title used like a pronoun ("the secretary-general"): the role word to match.
+    role: str | None = None
 
 
 @dataclass
@@ -75,12 +78,13 @@ def classify(subject: Token, figure_of_token: dict[int, str]) -> HolderRef | Non
         return HolderRef("pronoun", None, subject.i)
     if low in FIRST_PERSON:
         return HolderRef("first-person", None, subject.i)
-    if subject.lemma_.lower() in ROLE_NOUNS and _bare_definite(subject):
-        return HolderRef("pronoun", None, subject.i)  # "the president" refers back like "he"
+    role = bare_role(subject)
+    if role is not None:
+        return HolderRef("pronoun", None, subject.i, role)  # "the president" refers back like "he"
     if low in ("who", "that") and subject.head.dep_ == "relcl":
         head = subject.head.head
         if figure_at(head, figure_of_token) is None and head.lemma_.lower() in ROLE_NOUNS:
-            return HolderRef("pronoun", None, head.i)  # "a president who last year promised …"
+            return HolderRef("pronoun", None, head.i, head.lemma_.lower())  # "a president who last year promised …"
         return classify(head, figure_of_token) or HolderRef("other", None, head.i)
     if subject.lemma_.lower() in STANCE_NOUNS:
         for child in subject.children:
@@ -94,10 +98,19 @@ def classify(subject: Token, figure_of_token: dict[int, str]) -> HolderRef | Non
     return HolderRef("other", None, subject.i)
 
 
-def _bare_definite(token: Token) -> bool:
-    """ "the president" with no modifier that would make it a title of its own ("the French president")."""
+def bare_role(token: Token) -> str | None:
+    """ "the president", "the secretary-general": a role word with "the" and no modifier that would make it
+    a title of its own ("the French president", "the UN secretary-general")."""
     kids = list(token.children)
-    return len(kids) == 1 and kids[0].dep_ == "det" and kids[0].lower_ == "the"
+    if not kids or kids[0].dep_ != "det" or kids[0].lower_ != "the":
+        return None
+    rest = [k for k in kids[1:] if k.dep_ != "punct"]
+    low = token.lemma_.lower()
+    if low == "general" and len(rest) == 1 and rest[0].lower_ == "secretary" and rest[0].dep_ == "compound":
+        return "secretary-general"
+    if not rest and low in ROLE_NOUNS:
+        return low
+    return None
 
 
 def _subject(token: Token, exclude: set[int]) -> Token | None:

@@ -19,12 +19,12 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from services.enricher import RULES_VERSION
-from services.enricher.attribution import ROLE_NOUNS, SPEECH_VERBS, HolderRef, classify, climb
+from services.enricher.attribution import COMPLEMENT_DEPS, ROLE_NOUNS, SPEECH_VERBS, HolderRef, classify, climb
 from services.enricher.candidates import CandidateScanner, Scan
 from services.enricher.mentions import THIRD_PERSON, count_mentions, mentions_in
 from services.enricher.nlp import model_label
 from services.enricher.sentences import Sentence, inside, mask_markup, quote_spans, split_sentences
-from services.enricher.stance import judge
+from services.enricher.stance import Judgement, judge
 from services.enricher.watchlist import Topic, Watchlist
 from shared.contracts import (
     ActorMention,
@@ -50,6 +50,18 @@ _PERSON_NOUNS = frozenset(
 _INSTITUTIONS = frozenset(
     "moscow kremlin washington white house nato pentagon treasury ukraine russia kyiv kiev brussels congress senate "
     "eu union alliance government ministry office administration europe".split()
+)
+#: Plural object pronouns that can stand for a topic's object ("send them", "giving those out").
+_OBJECT_PRONOUN = re.compile(r"(?<=\w )(?:them|those)\b(?!\s+(?:who|which|that|of)\b)")
+#: A question put to the speaker, then the answer: "Asked whether …, he said: 'No.'"
+_ASKED = re.compile(r"(?:^|[,;—–-]\s*|\bwhen\s+)(?:asked|pressed|questioned)\b", re.IGNORECASE)
+_ANSWER_NO = re.compile(
+    r"\W*(?:no\b|nope\b|never\b|not\s+(?:right\s+)?now\b|not\s+yet\b|not\s+at\s+(?:this|the\s+moment)|"
+    r"absolutely\s+not\b|no\s+way\b|i\s+don.?t\s+think\s+so\b|i\s+doubt\s+it\b)",
+    re.IGNORECASE,
+)
+_ANSWER_YES = re.compile(
+    r"\W*(?:yes\b|yeah\b|sure\b|absolutely\b(?!\s+not)|of\s+course\b(?!\s+not)|definitely\b(?!\s+not))", re.IGNORECASE
 )
 #: How far back (in sentences) a pronoun or a quote may reach for its figure.
 LOOKBACK = 4
@@ -86,6 +98,8 @@ class _Work:
     scan: Scan
     quotes: list[tuple[int, int]]
     docs: dict[int, Doc] = field(default_factory=dict)
+    #: Interview transcripts: paragraph -> figure for paragraphs that open with "Rutte: …".
+    speakers: dict[int, str] = field(default_factory=dict)
     subject_cache: dict[int, HolderRef | None] = field(default_factory=dict)
 
 
@@ -180,6 +194,7 @@ class Enricher:
             scan,
             quote_spans(text) if scan.has_figure else [],
         )
+        work.speakers = _speaker_labels(work)
         cues = self._topic_cues(work)
         topics = sorted({c.topic for c in cues if not c.anaphoric})
         entities = self._entities(text) if self.full_ner else []
@@ -237,6 +252,36 @@ class Enricher:
             seen_topics.update(c.topic for c in kept if not c.anaphoric)
             last_seen.update({c.topic: i for c in kept if not c.anaphoric})
             out.extend(kept)
+        return sorted(out + self._object_pronouns(work, out), key=lambda c: (c.sentence, c.start, c.topic))
+
+    @staticmethod
+    def _object_pronouns(work: _Work, cues: list[CueMatch]) -> list[CueMatch]:
+        """ "might send them", "called them an unfriendly act": a plural pronoun takes the most recent object cue.
+
+        Only neutral (object) cues are antecedents, at most two sentences back in the same or the previous
+        paragraph; the governing words must still carry the stance, as for any neutral cue.
+        """
+        objects = [c for c in cues if c.sign == 0 and not c.anaphoric]
+        if not objects:
+            return []
+        taken = {(c.sentence, c.start) for c in cues}
+        out: list[CueMatch] = []
+        first = objects[0].sentence
+        for i in range(first, min(len(work.sentences), objects[-1].sentence + 3)):
+            sent = work.sentences[i]
+            for m in _OBJECT_PRONOUN.finditer(sent.text):
+                if (i, m.start()) in taken:
+                    continue
+                before = [
+                    c
+                    for c in objects
+                    if (c.sentence < i or (c.sentence == i and c.end <= m.start()))
+                    and c.sentence >= i - 2
+                    and work.sentences[c.sentence].paragraph >= sent.paragraph - 1
+                ]
+                if before:
+                    ante = max(before, key=lambda c: (c.sentence, c.start))
+                    out.append(CueMatch(i, ante.topic, m.start(), m.end(), 0, True))
         return out
 
     @staticmethod
@@ -277,6 +322,8 @@ class Enricher:
                 topic = self.watchlist.by_topic[cue.topic]
                 j = judge(c, cue.sign, cue_toks, topic.lexicon, article.published)
                 if j.stance is None:
+                    j = self._answer(work, i, cue) or j
+                if j.stance is None:
                     continue
                 for figure, penalty in holders:
                     conf = (0.75 if j.explicit else 0.65) - penalty
@@ -286,7 +333,32 @@ class Enricher:
         self.stats["parsed_sentences"] += len(work.docs)
         return findings
 
+    @staticmethod
+    def _answer(work: _Work, i: int, cue: CueMatch) -> Judgement | None:
+        """ "Asked about the missiles, Trump said: 'No.'": the topic is in the question, the stance in the answer.
+
+        The answer is the first quotation after the cue, in this sentence or the next one of the paragraph;
+        only a plain yes or no at its start counts.
+        """
+        sent = work.sentences[i]
+        if not _ASKED.search(sent.text[: cue.start]):
+            return None
+        nxt = work.sentences[i + 1] if i + 1 < len(work.sentences) else None
+        limit = nxt.end if nxt is not None and nxt.paragraph == sent.paragraph else sent.end
+        quote = next((q for q in work.quotes if sent.start + cue.end <= q[0] < limit), None)
+        if quote is None:
+            return None
+        said = work.text[quote[0] + 1 : quote[1]]
+        sign = cue.sign or 1
+        if _ANSWER_NO.match(said):
+            return Judgement("oppose" if sign > 0 else "support", True, False)
+        if _ANSWER_YES.match(said):
+            return Judgement("support" if sign > 0 else "oppose", True, False)
+        return None
+
     def _is_candidate(self, work: _Work, sent: Sentence, fig_starts: list[int]) -> bool:
+        if sent.paragraph in work.speakers:
+            return True
         lo = bisect.bisect_left(fig_starts, sent.start)
         if lo < len(fig_starts) and fig_starts[lo] < sent.end:
             return True
@@ -330,13 +402,16 @@ class Enricher:
         if ref is not None and ref.kind == "figure" and ref.figure:
             return [(ref.figure, 0.0)]
         if ref is not None and ref.kind == "pronoun":
-            fig = self._resolve_pronoun(work, i, doc, ref.token)
+            fig = self._resolve_pronoun(work, i, doc, ref.token, role=ref.role)
             return [(fig, 0.05)] if fig else []
+        labelled = work.speakers.get(work.sentences[i].paragraph)
         if ref is not None and ref.kind == "first-person":
             quote = inside(work.quotes, work.sentences[i].start + doc[ref.token].idx)
-            fig = self._quote_speaker(work, quote) if quote else None
+            fig = self._quote_speaker(work, quote) if quote else labelled
             return [(fig, 0.05)] if fig else []
-        if c.passive_subject_of is not None and (ref is None or ref.kind == "other"):
+        reported = c.passive_subject_of is not None and c.passive_subject_of.dep_ in COMPLEMENT_DEPS
+        if c.passive_subject_of is not None and (ref is None or (ref.kind == "other" and not reported)):
+            # ... but "the White House said a meeting was not being planned" is the White House's claim.
             # "A meeting between Trump and Putin was cancelled": the participants' event.
             figs = sorted({fig_of_tok[t.i] for t in span.root.subtree if t.i in fig_of_tok})
             return [(f, 0.15) for f in figs]
@@ -347,6 +422,8 @@ class Enricher:
             if quote is not None and top is not None and _quote_covers(work, i, top, quote):
                 fig = self._quote_speaker(work, quote)
                 return [(fig, 0.1)] if fig else []
+            if quote is None and labelled is not None and top is not None and top.dep_ == "ROOT":
+                return [(labelled, 0.1)]  # an interview answer: every claim in it is the speaker's
         return []
 
     def _subject_of_sentence(self, work: _Work, i: int, depth: int = 0) -> HolderRef | None:
@@ -365,31 +442,53 @@ class Enricher:
             if subj is not None:
                 result = classify(subj, fig_of_tok)
                 if result is not None and result.kind == "pronoun" and depth < 3:
-                    fig = self._resolve_pronoun(work, i, doc, subj.i, depth + 1)
+                    fig = self._resolve_pronoun(work, i, doc, subj.i, depth + 1, role=result.role)
                     result = HolderRef("figure", fig, subj.i) if fig else HolderRef("other", None, subj.i)
                 elif result is not None and result.kind == "other" and not _is_person(doc[subj.i]):
                     result = None
         work.subject_cache[i] = result
         return result
 
-    def _resolve_pronoun(self, work: _Work, i: int, doc: Doc, tok_i: int | None, depth: int = 0) -> str | None:
-        """He/his after a figure was the subject: the nearest preceding subject that is a person."""
+    def _role_fits(self, figure: str, role: str | None) -> bool:
+        """ "the secretary-general" can be Rutte, never Putin: the role word must be in the figure's role or titles."""
+        if role is None:
+            return True
+        fig = self.watchlist.by_figure[figure]
+        return any(role in t.lower() for t in (fig.role, *fig.titles))
+
+    def _resolve_pronoun(
+        self, work: _Work, i: int, doc: Doc, tok_i: int | None, depth: int = 0, role: str | None = None
+    ) -> str | None:
+        """He/his (or a bare role title) after a figure was the subject: the nearest preceding person subject."""
         sent = work.sentences[i]
+        if tok_i is not None and depth < 3 and any(a.dep_ == "advcl" for a in doc[tok_i].ancestors):
+            # "Asked whether he would go, Trump said …": a fronted clause's pronoun is the main subject.
+            main = self._subject_of_sentence(work, i, depth + 1)
+            if main is not None and main.kind == "figure" and (main.token or 0) > tok_i:
+                if self._role_fits(main.figure or "", role):
+                    return main.figure
         if tok_i is not None:  # a figure named earlier in the same sentence ("Trump told reporters he …")
             cut = sent.start + doc[tok_i].idx
-            before = [h for h in work.scan.figures if sent.start <= h.start < cut]
+            before = [h for h in work.scan.figures if sent.start <= h.start < cut and self._role_fits(h.key, role)]
             if before:
                 first_subject = self._subject_of_sentence(work, i, depth + 1) if depth < 3 else None
                 if first_subject is not None and first_subject.kind == "figure":
-                    return first_subject.figure
+                    if self._role_fits(first_subject.figure or "", role):
+                        return first_subject.figure
+                elif first_subject is None and len({h.key for h in before}) == 1:
+                    return before[0].key  # "Zelenskyy posts on X that he wants …" parsed without a subject
         for j in range(i - 1, max(-1, i - LOOKBACK - 1), -1):
             if work.sentences[j].paragraph < sent.paragraph - 1:
                 break
             ref = self._subject_of_sentence(work, j, depth + 1) if depth < 4 else None
-            if ref is None:
-                named = {h.key for h in work.scan.figures if work.sentences[j].start <= h.start < work.sentences[j].end}
+            if ref is None or (ref.kind == "figure" and not self._role_fits(ref.figure or "", role)):
+                named = {
+                    h.key
+                    for h in work.scan.figures
+                    if work.sentences[j].start <= h.start < work.sentences[j].end and self._role_fits(h.key, role)
+                }
                 if len(named) == 1:
-                    return named.pop()  # no parsed subject, but only one figure was named there
+                    return named.pop()  # no usable parsed subject, but only one fitting figure was named there
                 continue
             if ref.kind == "figure":
                 return ref.figure
@@ -504,6 +603,20 @@ class Enricher:
         doc = self.ner_nlp(text[: self.max_text_chars])
         counts: Counter[tuple[str, str]] = Counter((e.text, e.label_) for e in doc.ents)
         return [Entity(text=t, label=lab, count=n) for (t, lab), n in sorted(counts.items())]
+
+
+def _speaker_labels(work: _Work) -> dict[int, str]:
+    """Paragraphs of an interview transcript that open with a tracked figure's name and a colon."""
+    first_of: dict[int, Sentence] = {}
+    for sent in work.sentences:
+        first_of.setdefault(sent.paragraph, sent)
+    starts = {h.start: h for h in work.scan.figures}
+    out: dict[int, str] = {}
+    for paragraph, sent in first_of.items():
+        hit = starts.get(sent.start)
+        if hit is not None and work.text[hit.end : hit.end + 2].lstrip(" ").startswith(":"):
+            out[paragraph] = hit.key
+    return out
 
 
 def _quote_covers(work: _Work, i: int, top, quote: tuple[int, int]) -> bool:

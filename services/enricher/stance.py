@@ -24,7 +24,7 @@ SUPPORT_WORDS = frozenset(
     advocate champion defend embrace applaud celebrate encourage favourable favorable positive right good best
     better necessary essential vital important crucial realistic possible worth point sense key priority
     fast fastest only useful helpful productive valuable worthwhile constructive beneficial overdue justified
-    warranted irreversible hurry rush""".split()
+    warranted irreversible hurry rush acceptable""".split()
 )
 OPPOSE_WORDS = frozenset(
     """oppose reject refuse rule veto block resist dismiss deny cancel scrap abandon drop shelve postpone delay
@@ -70,7 +70,26 @@ PHRASAL = {
     "red line": -1,
     "on ice": -1,
     "hostile act": -1,
+    "cold water": -1,
+    "sign off": 1,
+    "sign on": 1,
 }
+#: Reflexive objects turn a harm word back on its agent: "the West is hurting itself" with sanctions
+#: is an argument against them, not for them.
+REFLEXIVES = frozenset({"itself", "themselves", "ourselves", "yourselves", "himself", "herself"})
+#: Verbs that, with a topic's object as their subject, claim it works: "the missiles would change
+#: Putin's calculation", "sanctions force Moscow to talk". Negated ("would not change") they flip.
+EFFICACY_VERBS = frozenset(
+    "make force bring push help change shift matter work deter persuade convince compel pressure save protect".split()
+)
+#: "remarks on", "a message about": what lies above such a preposition talks about the topic, not for or against it.
+TOPICAL_PREPS = frozenset({"on", "about", "over", "regarding", "concerning"})
+#: "offered different messages on X", "gave his views about X": the verb governs the message, not X.
+MESSAGE_NOUNS = frozenset(
+    "message signal remark comment view thought word update briefing assessment detail statement answer".split()
+)
+#: Participles of a question put *to* the holder ("Asked about the missiles, ..."): not the holder's attitude.
+QUESTION_VERBS = frozenset({"ask", "question", "press"})
 NEGATORS = frozenset({"not", "n't", "never", "no", "neither", "nor", "without", "nothing", "none", "nobody"})
 UNDECIDED_WORDS = frozenset({"undecided", "unsure", "uncertain", "torn", "ambivalent", "weigh", "mull"})
 DECISION_WORDS = frozenset({"decide", "decision", "mind", "determine", "settle"})
@@ -127,6 +146,8 @@ def _phrasal_sign(token: Token) -> int:
     return 0
 
 
+#: Verbs that, with a predicate noun, only name their object ("called them a provocation").
+NAMING_VERBS = frozenset({"call", "describe", "label", "brand", "term", "deem", "consider"})
 #: Words that favour their object only as adjectives ("the only way"); as adverbs they limit or
 #: belittle it ("would only let Russia rearm").
 ADJECTIVE_ONLY = frozenset({"only"})
@@ -137,6 +158,8 @@ def _word_sign(token: Token, lexicon: dict[str, int]) -> int:
     text = token.lower_
     if lemma in ADJECTIVE_ONLY and token.pos_ != "ADJ":
         return 0
+    if lemma in NAMING_VERBS and any(c.dep_ == "oprd" for c in token.children):
+        return 0  # "called them an unfriendly act": naming, the predicate noun decides
     keys = []
     for c in token.children:
         if c.dep_ in ("prt", "prep"):
@@ -148,6 +171,8 @@ def _word_sign(token: Token, lexicon: dict[str, int]) -> int:
     for key in keys:
         if key in PHRASAL:
             return PHRASAL[key]
+    if any(c.dep_ == "dobj" and c.lower_ in REFLEXIVES for c in token.children):
+        return -1 if (lemma in lexicon or lemma in OPPOSE_WORDS) else 0  # "hurting themselves"
     for w in (lemma, text):
         if w in lexicon:
             return lexicon[w]
@@ -156,6 +181,11 @@ def _word_sign(token: Token, lexicon: dict[str, int]) -> int:
     if lemma in OPPOSE_WORDS or text in OPPOSE_WORDS:
         return -1
     return 0
+
+
+def _belittled(verb: Token) -> bool:
+    """An adverbial "only"/"merely"/"just" on the verb: "would only allow Kyiv to rearm"."""
+    return any(c.dep_ == "advmod" and c.lower_ in ("only", "merely", "just") for c in verb.children)
 
 
 def _negated(token: Token) -> bool:
@@ -181,8 +211,23 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
     undecided = False
     abstain = False  # "declined to say": no position taken
     on_path = {t.i for t in climb.path}
+    k_of = {t.i: k for k, t in enumerate(climb.path)}
+    #: The cue is the subject of the first verb up the path ("the weapons would make Russia negotiate").
+    efficacy = bool(climb.path) and climb.path[0].i in cue_tokens and climb.path[0].dep_ in ("nsubj", "nsubjpass")
+    belittled = False
+    topical = False
     words: list[tuple[Token, bool]] = []  # (token, negation applies)
     for k, tok in enumerate(climb.path):
+        if (
+            tok.dep_ == "prep"
+            and tok.lower_ in TOPICAL_PREPS
+            and (
+                (tok.head.pos_ in ("NOUN", "PROPN") and not _word_sign(tok.head, lexicon))
+                or any(c.dep_ == "dobj" and c.lemma_.lower() in MESSAGE_NOUNS for c in tok.head.children)
+            )
+        ):
+            topical = True
+            break  # "messages on Ukraine's membership": the topic of a message, not an attitude to it
         if k > 0 and climb.path[k - 1].dep_ == "conj":
             continue  # a conjoined predicate's head is its sibling, not its governor
         if tok.i not in cue_tokens:
@@ -194,10 +239,14 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
                 words.append((c, c.pos_ in ("NOUN", "PROPN")))
                 words.extend((g, False) for g in c.children if g.dep_ in ("amod", "compound", "relcl", "acl"))
     seen: set[int] = set()
+    described: set[int] = set()  # objects already given a sign by one of their modifiers
     for tok, negatable in words:
         if tok.i in seen:
             continue
         seen.add(tok.i)
+        modifier = not negatable and tok.dep_ in ("amod", "compound", "relcl", "acl") and tok.head.i not in on_path
+        if modifier and tok.head.i in described:
+            continue  # "an unfriendly act that would wreck relations" is one judgement, not two
         lemma = tok.lemma_.lower()
         if lemma in UNDECIDED_WORDS or tok.lower_ in UNDECIDED_WORDS:
             undecided = True
@@ -209,10 +258,19 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
         ):  # "declined to give a view", but "refused to give up land" is a position
             abstain = True
         s = _word_sign(tok, lexicon)
+        if lemma in QUESTION_VERBS and tok.tag_ == "VBN" and not any(c.dep_.startswith("nsubj") for c in tok.children):
+            s = 0  # "Asked about the missiles, Trump said ...": the reporter's question, not an attitude
+        if efficacy and k_of.get(tok.i) == 1:
+            if _belittled(tok):
+                belittled = True  # "a truce would only let Kyiv rearm": decided below, whatever the rest says
+                continue
+            if lemma in EFFICACY_VERBS:
+                s = 1  # "the missiles would change Putin's calculation": the object works
         if s:
             explicit = True
             sign *= s
-        if negatable and _negated(tok) and lemma not in CHANGE_VERBS:
+            described.add(tok.head.i if modifier else tok.i)
+        if negatable and _negated(tok) and (lemma not in CHANGE_VERBS or (efficacy and k_of.get(tok.i) == 1)):
             sign = -sign
     if climb.path and climb.path[0].i in cue_tokens:
         phrasal = _phrasal_sign(climb.path[0])  # "a summit … on ice"
@@ -222,6 +280,8 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
     if climb.path and climb.path[0].i in cue_tokens and _negated(climb.path[0]):
         sign = -sign  # "no meeting", "never join": denying the thing itself is a position on it
         explicit = True
+    if belittled:
+        sign, explicit = -(cue_sign or 1), True
     past = _is_past(climb, published)
     if abstain:
         return Judgement(None, False, past)
@@ -229,7 +289,7 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
         return Judgement("undecided", True, past)
     if climb.interrogative:  # "asked whether …", "did not say whether …"
         return Judgement(None, False, past)
-    if cue_sign == 0 and not explicit:
+    if (cue_sign == 0 or topical) and not explicit:
         return Judgement(None, False, past)
     return Judgement("support" if sign > 0 else "oppose", explicit, past)
 

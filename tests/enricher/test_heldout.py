@@ -9,11 +9,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from shared.contracts import RawArticle
 
 HELDOUT = Path(__file__).parent / "heldout"
-#: Measured 0.966 when the floor was set; a little below so that only regressions fail.
-F1_FLOOR = 0.93
+#: Floors a little below the F1 measured when they were set (rules r3), so that only regressions fail:
+#: held-out 0.983, fresh 0.880, round-3 0.743.
+FLOORS = {
+    ("articles.jsonl", "gold.json"): 0.95,
+    ("fresh_articles.jsonl", "fresh_gold.json"): 0.82,
+    ("round3_articles.jsonl", "round3_gold.json"): 0.70,
+}
 
 
 def _f1(gold: dict, predicted: dict) -> float:
@@ -25,20 +32,22 @@ def _f1(gold: dict, predicted: dict) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def test_heldout_observation_f1_stays_above_the_floor(enricher):
-    gold_doc = json.loads((HELDOUT / "gold.json").read_text(encoding="utf-8"))
+@pytest.mark.parametrize(("articles", "gold_file"), sorted(FLOORS))
+def test_heldout_observation_f1_stays_above_the_floor(enricher, articles, gold_file):
+    floor = FLOORS[(articles, gold_file)]
+    gold_doc = json.loads((HELDOUT / gold_file).read_text(encoding="utf-8"))
     ignore = {(i["article_id"], i["actor"], i["topic"]) for i in gold_doc.get("ignore", [])}
     gold = {(o["article_id"], o["actor"], o["topic"]): o["stance"] for o in gold_doc["observations"]}
     gold = {k: v for k, v in gold.items() if k not in ignore}
     best: dict[tuple[str, str, str], tuple[float, str]] = {}
-    for line in (HELDOUT / "articles.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in (HELDOUT / articles).read_text(encoding="utf-8").splitlines():
         for obs in enricher.enrich(RawArticle.model_validate_json(line)).observations:
             key = (obs.article_id, obs.actor, obs.topic)
             if key not in best or obs.confidence >= best[key][0]:
                 best[key] = (obs.confidence, obs.stance)
     predicted = {k: v[1] for k, v in best.items() if k not in ignore}
     f1 = _f1(gold, predicted)
-    assert f1 >= F1_FLOOR, f"held-out observation F1 {f1:.3f} fell below {F1_FLOOR}"
+    assert f1 >= floor, f"{articles}: observation F1 {f1:.3f} fell below {floor}"
 
 
 def test_heldout_evidence_offsets_index_the_article_text(enricher):
