@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from services.ingester.build import build_poller, client_for
+from services.ingester.build import build_poller, client_for, parser_for
 from services.ingester.cycle import poll_forever
 from services.ingester.feedlist import load_feed_list
 from services.ingester.publish import TopicSink
@@ -26,8 +26,8 @@ async def body(ctx: ServiceContext) -> None:
     specs = load_feed_list(settings.feeds)
     store = BusStore(ctx.bus, ctx.topics)
     sink = TopicSink(ctx.bus, ctx.topics.articles.name)
-    async with client_for(settings) as client:
-        poller = await build_poller(settings, client=client, sink=sink, store=store, metrics=ctx.metrics)
+    async with client_for(settings) as client, parser_for(settings) as parser:
+        poller = await build_poller(settings, client=client, sink=sink, store=store, metrics=ctx.metrics, parser=parser)
         poller.metrics.feeds.set(len(specs))
         shown = {"last_success", "last_error", "failures", "next_poll", "interval_s"}
         ctx.routes["/feeds"] = lambda params: {

@@ -11,6 +11,7 @@ from services.ingester.fetch import Fetcher, make_client
 from services.ingester.fulltext import FulltextExtractor
 from services.ingester.guard import UrlGuard
 from services.ingester.metrics import IngesterMetrics
+from services.ingester.parse_workers import FeedParser, InlineParser, ProcessParser, default_workers
 from services.ingester.poll import Poller, PollPolicy
 from services.ingester.publish import ArticleSink
 from services.ingester.settings import IngesterSettings
@@ -20,8 +21,17 @@ from shared.observability import Metrics
 
 def client_for(settings: IngesterSettings) -> httpx.AsyncClient:
     return make_client(
-        timeout=settings.fetch_timeout, max_connections=settings.max_connections, user_agent=settings.user_agent
+        timeout=settings.fetch_timeout,
+        user_agent=settings.user_agent,
+        per_host=settings.max_per_host,
+        keepalive_hosts=settings.keepalive_hosts,
     )
+
+
+def parser_for(settings: IngesterSettings) -> InlineParser | ProcessParser:
+    """Worker processes for parsing (close them when done: ``async with parser_for(s) as parser``)."""
+    workers = default_workers() if settings.parse_workers is None else settings.parse_workers
+    return ProcessParser(workers) if workers > 0 else InlineParser()
 
 
 def policy_for(settings: IngesterSettings) -> PollPolicy:
@@ -43,6 +53,7 @@ async def build_poller(
     store: StateStore,
     metrics: Metrics,
     guard: UrlGuard | None = None,
+    parser: FeedParser | None = None,
 ) -> Poller:
     """A poller with its state rebuilt from ``store`` (expired ids are forgotten on the way)."""
     fetcher = Fetcher(
@@ -74,6 +85,7 @@ async def build_poller(
         metrics=IngesterMetrics.on(metrics),
         policy=policy_for(settings),
         fulltext=fulltext,
+        parser=parser,
         states=feeds,
     )
     expired = seen.expire(poller.clock())

@@ -8,8 +8,10 @@ Every failure becomes a :class:`FetchError` whose ``kind`` says what went wrong.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import socket
 import ssl
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -18,6 +20,7 @@ import httpx
 
 from services.ingester.errors import FetchError
 from services.ingester.guard import UrlGuard
+from services.ingester.host_pools import HostPools
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
@@ -131,6 +134,8 @@ class Fetcher:
     async def _read(url: str, resp: httpx.Response, max_bytes: int) -> FetchResult:
         status = resp.status_code
         h = resp.headers
+        if status in REDIRECTS or status == 304 or status >= 400 or status < 200:
+            await _drain(resp)
         if status in REDIRECTS:
             location = h.get("location")
             return FetchResult(status=status, url=urljoin(url, location) if location else "")
@@ -159,13 +164,51 @@ class Fetcher:
         )
 
 
+#: Bodies of redirects and errors up to this size are read and dropped so the connection can be reused.
+DRAIN_LIMIT = 64 * 1024
+
+
+async def _drain(resp: httpx.Response) -> None:
+    """Read the rest of a short body we do not need: closing a response mid-body closes its connection.
+
+    Only a 304 (no body by definition) or a declared small ``Content-Length`` is read; anything else
+    (chunked, large) is left and the connection closed, so a slow server cannot hold us here.
+    """
+    declared = resp.headers.get("content-length")
+    if resp.status_code != 304 and not (declared and declared.isdigit() and int(declared) <= DRAIN_LIMIT):
+        return
+    size = 0
+    async for chunk in resp.aiter_raw():
+        size += len(chunk)
+        if size > DRAIN_LIMIT:
+            return
+
+
+def remember_missing_sniffio() -> None:
+    """Make httpcore's per-lock ``import sniffio`` instant when sniffio is not installed.
+
+    httpcore imports sniffio inside every lock and event it creates (about six per request). A
+    failed import is not cached, so without the package each one searches every ``sys.path``
+    entry again: that was most of the CPU of a 304 poll. A ``None`` entry in ``sys.modules`` is
+    Python's own way to say "not importable"; it changes nothing when sniffio really is absent.
+    """
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
 def make_client(
-    *, timeout: float, max_connections: int, user_agent: str, verify: bool | ssl.SSLContext = True
+    *,
+    timeout: float,
+    user_agent: str,
+    per_host: int = 2,
+    keepalive_hosts: int = 256,
+    verify: bool | ssl.SSLContext = True,
 ) -> httpx.AsyncClient:
-    """The one client the ingester shares: keep-alive pool, no automatic redirects (we follow them)."""
+    """The one client the ingester shares: a keep-alive pool per host, no automatic redirects (we follow them)."""
+    remember_missing_sniffio()
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        transport=HostPools(per_host=per_host, max_hosts=keepalive_hosts, verify=verify),
         follow_redirects=False,
         headers={"User-Agent": user_agent},
         verify=verify,

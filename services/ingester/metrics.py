@@ -11,6 +11,7 @@ from shared.observability import Counter, Gauge, Histogram, Metrics
 class IngesterMetrics:
     polls: Counter
     not_modified: Counter
+    unchanged: Counter
     errors: Counter
     published: Counter
     skipped: Counter
@@ -24,6 +25,9 @@ class IngesterMetrics:
         return cls(
             polls=metrics.counter("ingester_polls_total", "Feed polls by outcome", ["outcome"]),
             not_modified=metrics.counter("ingester_not_modified_total", "Polls answered 304 Not Modified"),
+            unchanged=metrics.counter(
+                "ingester_unchanged_bodies_total", "Polls whose body equals the last published one (not parsed again)"
+            ),
             errors=metrics.counter("ingester_errors_total", "Failed polls and fetches by kind", ["kind"]),
             published=metrics.counter("ingester_articles_published_total", "New articles published"),
             skipped=metrics.counter("ingester_entries_skipped_total", "Entries not published, by reason", ["reason"]),

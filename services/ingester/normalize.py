@@ -76,11 +76,15 @@ def canonical_url(url: str) -> str:
 def article_id(url: str | None, guid: str | None, feed_url: str) -> str | None:
     """``a_`` + hash of the canonical URL; else of the guid (scoped to the feed unless it is a URL)."""
     if url:
-        basis = "url:" + canonical_url(url)
-    elif guid:
-        basis = "guid:" + (canonical_url(guid) if guid.startswith(("http://", "https://")) else f"{feed_url} {guid}")
-    else:
-        return None
+        return _hashed("url:" + canonical_url(url))
+    if guid:
+        return _hashed(
+            "guid:" + (canonical_url(guid) if guid.startswith(("http://", "https://")) else f"{feed_url} {guid}")
+        )
+    return None
+
+
+def _hashed(basis: str) -> str:
     return "a_" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
 
 
@@ -110,11 +114,13 @@ def language_tag(value: str | None) -> str | None:
 def to_article(entry: FeedEntry, feed: ParsedFeed, *, feed_url: str, source: str, now: datetime) -> RawArticle | None:
     """The article an entry describes, or None when it has neither link nor id."""
     link = entry.link if entry.link and entry.link.startswith(("http://", "https://")) else None
-    try:
-        aid = article_id(link, entry.guid, feed_url)
-    except ValueError:  # a link with a malformed port or host: fall back to the guid
-        link = None
-        aid = article_id(None, entry.guid, feed_url)
+    canonical = None
+    if link:
+        try:
+            canonical = canonical_url(link)  # once: it is both the id's basis and the published URL
+        except ValueError:  # a link with a malformed port or host: fall back to the guid
+            canonical = None
+    aid = _hashed("url:" + canonical) if canonical else article_id(None, entry.guid, feed_url)
     if aid is None:
         return None
     published = entry.published
@@ -125,7 +131,7 @@ def to_article(entry: FeedEntry, feed: ParsedFeed, *, feed_url: str, source: str
     return RawArticle(
         id=aid,
         source=source or one_line(feed.title) or (urlsplit(feed_url).hostname or feed_url),
-        url=canonical_url(link) if link else "",
+        url=canonical or "",
         published=published,
         title=title,
         text=summary or title,

@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import IO
 
-from services.ingester.build import build_poller, client_for
+from services.ingester.build import build_poller, client_for, parser_for
 from services.ingester.cycle import poll_once
 from services.ingester.errors import IngesterError
 from services.ingester.feedlist import FeedSpec, load_feed_list
@@ -57,8 +57,8 @@ async def run(
 ) -> tuple[list[PollOutcome], int]:
     store: StateStore = FileStore(state_path) if state_path else MemoryStore()
     sink = JsonlSink(out)
-    async with client_for(settings) as client:
-        poller = await build_poller(settings, client=client, sink=sink, store=store, metrics=Metrics())
+    async with client_for(settings) as client, parser_for(settings) as parser:
+        poller = await build_poller(settings, client=client, sink=sink, store=store, metrics=Metrics(), parser=parser)
         outcomes = await poll_once(poller, specs, concurrency=settings.max_connections)
     await store.flush()
     return outcomes, sink.count

@@ -23,6 +23,8 @@ class IngesterSettings(ServiceSettings):
     max_per_host: int = Field(default=2, ge=1, le=100)
     #: Connections in flight across all hosts.
     max_connections: int = Field(default=200, ge=1, le=5000)
+    #: Hosts whose idle connections are kept open for reuse (each up to ``max_per_host``, for 5 s).
+    keepalive_hosts: int = Field(default=256, ge=1, le=10_000)
     #: Bounds of the adaptive poll interval, seconds.
     poll_min_interval: float = Field(default=60.0, ge=0.5)
     poll_max_interval: float = Field(default=3600.0, ge=1.0)
@@ -42,6 +44,8 @@ class IngesterSettings(ServiceSettings):
     #: Entries published longer ago than this are ignored, so an old entry re-listed after its id left
     #: the dedup memory is not published again. Default: the dedup TTL; 0 turns the filter off.
     max_entry_age_days: float | None = Field(default=None, ge=0)
+    #: Processes that parse feeds (feedparser is CPU-bound); unset: one per core; 0: parse in the event loop.
+    parse_workers: int | None = Field(default=None, ge=0, le=64)
     user_agent: str = "stancewatch-ingester/0.1 (+https://example.invalid/stancewatch)"
 
     @field_validator("fetch_allow_hosts")

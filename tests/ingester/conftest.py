@@ -51,7 +51,7 @@ def server() -> Iterator[LocalServer]:
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with make_client(timeout=2.0, max_connections=50, user_agent="stancewatch-test") as c:
+    async with make_client(timeout=2.0, user_agent="stancewatch-test", per_host=16) as c:
         yield c
 
 

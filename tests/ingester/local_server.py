@@ -25,6 +25,8 @@ class Reply:
 class Seen:
     path: str
     headers: dict[str, str]
+    #: The client's (address, port): one value per TCP connection.
+    peer: tuple[str, int] | None = None
 
 
 Route = Callable[[Seen], Reply]
@@ -43,7 +45,7 @@ class LocalServer:
                 pass
 
             def do_GET(self) -> None:
-                seen = Seen(self.path, {k.lower(): v for k, v in self.headers.items()})
+                seen = Seen(self.path, {k.lower(): v for k, v in self.headers.items()}, self.client_address[:2])
                 server.requests.append(seen)
                 route = server.routes.get(self.path.split("?", 1)[0])
                 reply = Reply(404, b"not here") if route is None else route if isinstance(route, Reply) else route(seen)
