@@ -31,6 +31,15 @@ CIRCUMSTANCE_MARKS = frozenset(
 SPEECH_VERBS = frozenset(
     "say tell add state write post insist argue declare stress warn reply answer explain note claim".split()
 )
+#: Prepositions that date or place the clause ("ahead of the summit", "days before a planned meeting",
+#: "after the talks"): a cue under them sets the scene and is not the object of the attitude words above.
+SCENE_PREPS = frozenset({"ahead", "after", "before", "during", "following", "amid", "since", "until", "despite"})
+#: Verbs that pass on what others did ("Rutte announced that Germany had agreed to fund …"): the
+#: announcer does not own a clause that has its own subject.
+REPORT_VERBS = frozenset({"announce", "report", "reveal", "disclose", "confirm"})
+#: Verbs of wanting and asking: with their own third-person subject under someone else's speech verb,
+#: they report that person's wish, which is neither the speaker's stance nor a first-hand one.
+WISH_VERBS = frozenset({"ask", "want", "request", "seek", "demand", "beg", "plead", "wish", "keep"})
 #: "in exchange for a halt", "in return for sanctions relief": the price of a deal, not the deal.
 BARGAIN_NOUNS = frozenset({"exchange", "return"})
 #: Role nouns that, with "the" and nothing else, refer back to a figure like a pronoun ("the president said",
@@ -60,6 +69,8 @@ class Climb:
     interrogative: bool = False
     #: The cue sits in a scene-setting clause or is the price of a bargain: no stance on it.
     circumstantial: bool = False
+    #: A third person whose wish the higher speaker reports ('"He asks for Tomahawks," Trump said').
+    wisher: HolderRef | None = None
 
 
 def figure_at(token: Token, figure_of_token: dict[int, str]) -> str | None:
@@ -113,6 +124,11 @@ def bare_role(token: Token) -> str | None:
     return None
 
 
+def _relative_subject(verb: Token) -> bool:
+    """ "Putin, who insisted …" describes the noun; "an outcome in which we give up land" does not."""
+    return any(c.dep_ in SUBJECT_DEPS and c.lower_ in ("who", "that", "which") for c in verb.children)
+
+
 def _subject(token: Token, exclude: set[int]) -> Token | None:
     for child in token.children:
         if child.dep_ in SUBJECT_DEPS and child.i not in exclude:
@@ -137,7 +153,29 @@ def climb(doc: Doc, cue_root: Token, cue_tokens: set[int], figure_of_token: dict
                     or came_by in COMPLEMENT_DEPS
                     or (result.holder.kind == "other" and ref.kind != "other")
                 )
+                if (
+                    owns
+                    and came_by == "ccomp"
+                    and cur.lemma_.lower() in REPORT_VERBS
+                    and result.holder is not None
+                    and result.holder.kind == "other"
+                    and result.holder_verb is not None
+                    and (
+                        result.holder_verb.tag_ == "VBD"
+                        or any(a.lower_ in ("had", "has", "have") for a in result.holder_verb.children)
+                    )
+                ):
+                    result.circumstantial = True  # an announcement of what someone else did
+                    break
                 if owns:
+                    prev, prev_verb = result.holder, result.holder_verb
+                    if (
+                        prev is not None
+                        and prev.kind in ("figure", "pronoun")
+                        and prev_verb is not None
+                        and prev_verb.lemma_.lower() in WISH_VERBS
+                    ):
+                        result.wisher = prev
                     result.holder = ref
                     result.holder_verb = cur
         if cur.i == cue_root.i and cur.dep_ == "nsubjpass":
@@ -145,7 +183,7 @@ def climb(doc: Doc, cue_root: Token, cue_tokens: set[int], figure_of_token: dict
             if not any(c.dep_ == "agent" for c in verb.children):
                 result.passive_subject_of = verb
         settled = result.holder is not None and result.holder.kind != "other"
-        if cur.dep_ == "relcl" and settled and result.holder_verb is cur:
+        if cur.dep_ == "relcl" and settled and result.holder_verb is cur and _relative_subject(cur):
             break  # "Putin, who in January insisted …": the clause belongs to the noun it modifies
         if cur.dep_ == "conj" and subj is not None and settled:
             break  # an independent clause with its own person subject
@@ -155,6 +193,25 @@ def climb(doc: Doc, cue_root: Token, cue_tokens: set[int], figure_of_token: dict
                 result.circumstantial = result.holder is None or result.holder.kind == "other"
                 if result.circumstantial:
                     break
+        if (
+            cur.dep_ in ("prep", "advmod")
+            and cur.lower_ in SCENE_PREPS
+            and cur.i not in cue_tokens
+            and cur.head.pos_ in ("VERB", "AUX")
+            and (result.holder is None or result.holder.kind == "other")
+            and not any(t.dep_ == "ccomp" for t in result.path)  # a misattached "that" clause is speech
+        ):
+            result.circumstantial = True  # "Ahead of the meeting, Zelensky spent the morning with …"
+            break
+        if any(
+            c.dep_ == "parataxis" and c.lemma_.lower() in SPEECH_VERBS and _subject(c, set()) is not None
+            for c in cur.children
+        ) and (result.holder is None or result.holder.kind != "first-person"):
+            result.circumstantial = True  # "Zelensky, he claimed, wanted a pause": the claimant's account
+            break
+        if cur.dep_ == "agent" and cur.head.dep_ == "acl" and cur.head.tag_ == "VBN":
+            result.circumstantial = True  # "Ukraine, backed by European money and American weapons, …" describes
+            break
         if cur.dep_ == "pobj" and cur.head.lower_ == "for" and cur.head.head.lemma_.lower() in BARGAIN_NOUNS:
             result.circumstantial = True
             break

@@ -19,7 +19,15 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from services.enricher import RULES_VERSION
-from services.enricher.attribution import COMPLEMENT_DEPS, ROLE_NOUNS, SPEECH_VERBS, HolderRef, classify, climb
+from services.enricher.attribution import (
+    COMPLEMENT_DEPS,
+    ROLE_NOUNS,
+    SPEECH_VERBS,
+    STANCE_NOUNS,
+    HolderRef,
+    classify,
+    climb,
+)
 from services.enricher.candidates import CandidateScanner, Scan
 from services.enricher.mentions import THIRD_PERSON, count_mentions, mentions_in
 from services.enricher.nlp import model_label
@@ -63,6 +71,8 @@ _ANSWER_NO = re.compile(
 _ANSWER_YES = re.compile(
     r"\W*(?:yes\b|yeah\b|sure\b|absolutely\b(?!\s+not)|of\s+course\b(?!\s+not)|definitely\b(?!\s+not))", re.IGNORECASE
 )
+#: A rhetorical question asserts its opposite: "Why would I hit them now?" means I would not.
+_RHETORICAL = re.compile(r"[\"“‘']?\s*why\s+(?:would|should)\b", re.IGNORECASE)
 #: How far back (in sentences) a pronoun or a quote may reach for its figure.
 LOOKBACK = 4
 EVIDENCE_PER_OBSERVATION = 3
@@ -261,7 +271,8 @@ class Enricher:
         Only neutral (object) cues are antecedents, at most two sentences back in the same or the previous
         paragraph; the governing words must still carry the stance, as for any neutral cue.
         """
-        objects = [c for c in cues if c.sign == 0 and not c.anaphoric]
+        # Only plural objects ("the missiles", "sanctions") can be "them"; "a meeting" cannot.
+        objects = [c for c in cues if c.sign == 0 and not c.anaphoric and _plural(work, c)]
         if not objects:
             return []
         taken = {(c.sentence, c.start) for c in cues}
@@ -314,7 +325,7 @@ class Enricher:
                     continue
                 cue_toks = {t.i for t in span}
                 c = climb(doc, span.root, cue_toks, fig_of_tok)
-                if c.circumstantial:
+                if c.circumstantial or self._reported_wish(work, i, doc, c):
                     continue
                 holders = self._holders(work, i, doc, c, span, fig_of_tok)
                 if not holders:
@@ -325,6 +336,8 @@ class Enricher:
                     j = self._answer(work, i, cue) or j
                 if j.stance is None:
                     continue
+                if _RHETORICAL.match(sent.text) and sent.text.rstrip("\"”’' ").endswith("?"):
+                    j = Judgement({"support": "oppose", "oppose": "support"}.get(j.stance, j.stance), True, j.past)
                 for figure, penalty in holders:
                     conf = (0.75 if j.explicit else 0.65) - penalty
                     if j.stance == "undecided":
@@ -332,6 +345,18 @@ class Enricher:
                     findings.append(Finding(figure, cue.topic, j.stance, j.past, round(conf, 3), sent.index))
         self.stats["parsed_sentences"] += len(work.docs)
         return findings
+
+    @staticmethod
+    def _reported_wish(work: _Work, i: int, doc: Doc, c) -> bool:
+        """'"He asks for Tomahawks," Trump said': inside his quote, the speaker reports another person's wish.
+
+        Outside quotes the pronoun is the speaker ("Trump said he wants …"), and a named figure's wish reported
+        by another ("Rutte said Trump wants …") stays the speaker's stance, as before.
+        """
+        w, ref = c.wisher, c.holder
+        if w is None or ref is None or w.kind != "pronoun":
+            return False
+        return w.token is not None and inside(work.quotes, work.sentences[i].start + doc[w.token].idx) is not None
 
     @staticmethod
     def _answer(work: _Work, i: int, cue: CueMatch) -> Judgement | None:
@@ -399,6 +424,14 @@ class Enricher:
 
     def _holders(self, work: _Work, i: int, doc: Doc, c, span, fig_of_tok: dict[int, str]) -> list[tuple[str, float]]:
         ref = c.holder
+        if ref is not None and ref.kind in ("figure", "pronoun") and ref.token is not None:
+            if inside(work.quotes, work.sentences[i].start + doc[ref.token].idx) is not None:
+                return []  # '"He asks for Tomahawks," Trump said': the speaker's account of someone else
+        if _owned_by_another(c, ref, fig_of_tok):
+            return []
+        labelled = work.speakers.get(work.sentences[i].paragraph)
+        if labelled is not None and ref is not None and ref.kind == "figure" and ref.figure != labelled:
+            return []  # "ZELENSKY: … President Trump told me he needs them": the speaker's account of Trump
         if ref is not None and ref.kind == "figure" and ref.figure:
             return [(ref.figure, 0.0)]
         if ref is not None and ref.kind == "pronoun":
@@ -506,6 +539,10 @@ class Enricher:
             order.append(first)  # Trump said, "…" / …, stating, "…"
         if last >= 0 and work.sentences[last].end > qe + 1:
             order.append(last)  # "…," he stated.
+        elif 0 <= last < len(work.sentences) - 1:
+            nxt = work.sentences[last + 1]
+            if nxt.paragraph == work.sentences[last].paragraph and nxt.start - qe <= 2:
+                order.append(last + 1)  # '"… now?" Trump said.': the question mark ended the sentence
         for j in order:
             ref = self._subject_of_sentence(work, j)
             if ref is not None and ref.kind == "figure":
@@ -617,6 +654,41 @@ def _speaker_labels(work: _Work) -> dict[int, str]:
         if hit is not None and work.text[hit.end : hit.end + 2].lstrip(" ").startswith(":"):
             out[paragraph] = hit.key
     return out
+
+
+def _plural(work: _Work, cue: CueMatch) -> bool:
+    word = work.sentences[cue.sentence].text[cue.start : cue.end].split()[-1].lower()
+    return word.endswith("s") or word in ("arms", "weaponry")
+
+
+def _owned_by_another(c, ref: HolderRef | None, fig_of_tok: dict[int, str]) -> bool:
+    """ "Ukraine's offer to set aside its NATO bid", "Kyiv's request for missiles": a proposal on the path that
+    belongs to a possessor other than the holder is that possessor's position, reported, not the holder's."""
+    for tok in c.path[1:]:
+        if tok.pos_ != "NOUN" or tok.lemma_.lower() not in STANCE_NOUNS or tok.dep_ in ("nsubj", "nsubjpass"):
+            continue  # as a subject it is judged by the holder ("Trump's decision … was a mistake")
+        poss = next((x for x in tok.children if x.dep_ == "poss"), None)
+        if poss is None or poss.lower_ in ("his", "her", "its", "their", "my", "our"):
+            continue
+        owner = fig_of_tok.get(poss.i)
+        if owner is None or ref is None or ref.figure != owner:
+            return True
+    return _inside_others_speech(c, ref, fig_of_tok)
+
+
+def _inside_others_speech(c, ref: HolderRef | None, fig_of_tok: dict[int, str]) -> bool:
+    """ "Trump said he would not meet Putin while the Russian leader rejected a truce": a figure's clause
+    hanging inside another subject's speech is that speaker's account of it."""
+    hv = c.holder_verb
+    if hv is None or ref is None or ref.kind != "figure":
+        return False
+    for anc in hv.ancestors:
+        if anc.lemma_.lower() not in SPEECH_VERBS:
+            continue
+        subj = next((x for x in anc.children if x.dep_ == "nsubj"), None)
+        if subj is not None and subj.i != ref.token and fig_of_tok.get(subj.i) != ref.figure:
+            return True
+    return False
 
 
 def _quote_covers(work: _Work, i: int, top, quote: tuple[int, int]) -> bool:

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from spacy.tokens import Token
 
-from services.enricher.attribution import Climb
+from services.enricher.attribution import SPEECH_VERBS, STANCE_NOUNS, Climb
 
 # Generic attitude vocabulary (lemmas, or "lemma particle" for phrasal verbs).
 SUPPORT_WORDS = frozenset(
@@ -102,6 +102,12 @@ FRAME_NOUNS = frozenset(
 CHANGE_VERBS = frozenset({"change", "alter", "shift", "revise", "waver", "budge", "soften"})
 #: Adjectives on a noun on the path that put its content in the past ("his earlier insistence that …").
 PAST_MODIFIERS = frozenset({"earlier", "previous", "former", "past", "initial", "original", "old", "erstwhile"})
+#: Subordinators of a clause that happened before the news: what it holds is background.
+BACKGROUND_MARKS = frozenset({"after", "since", "once"})
+#: Verbs whose "as" phrase judges their object ("dismissed the idea as a fantasy", "sees the talks as useful").
+AS_VERBS = frozenset({"dismiss", "see", "view", "regard", "characterize", "characterise", "portray", "treat"})
+#: What happened to someone, not what they want: negated ("has not received a yes") it says nothing of a stance.
+OUTCOME_VERBS = frozenset({"receive", "get", "obtain"})
 ABSTAIN_VERBS = frozenset({"decline", "refuse", "avoid"})
 ABSTAIN_OBJECTS = frozenset(
     {"say", "comment", "answer", "give", "speculate", "specify", "elaborate", "discuss", "address", "reveal"}
@@ -183,6 +189,34 @@ def _word_sign(token: Token, lexicon: dict[str, int]) -> int:
     return 0
 
 
+def _governing_path(climb: Climb) -> list[Token]:
+    """The part of the path whose words speak for the holder.
+
+    Above the holder's verb, a verb with a subject of its own is someone else's clause ("Trump would not
+    meet Putin while the Russian leader rejected a truce": "not meet" is not Putin's attitude to a truce).
+    Above a participial adverbial ("rejected the plan, insisting that …") the main verb governs the plan,
+    not what the participle asserts.
+    """
+    path = climb.path
+    hv = climb.holder_verb
+    top = next((k for k, t in enumerate(path) if t is hv), None)
+    for k, tok in enumerate(path):
+        if k > 0:
+            below = path[k - 1]
+            if below.dep_ == "advcl" and any(c.lower_ == "only" for c in below.subtree if c.i < below.i):
+                return path[:k]  # "would end only when Ukrainian forces pulled out": the condition is demanded
+            if (
+                below.dep_ == "advcl"
+                and below.tag_ in ("VBG", "VBN")
+                and not any(c.dep_ in ("mark", "advmod") and c.tag_ in ("IN", "WRB") for c in below.children)
+            ):
+                return path[:k]
+        if top is not None and k > top and tok.pos_ in ("VERB", "AUX"):
+            if any(c.dep_ in ("nsubj", "nsubjpass") and c.i not in {t.i for t in path} for c in tok.children):
+                return path[:k]
+    return path
+
+
 def _belittled(verb: Token) -> bool:
     """An adverbial "only"/"merely"/"just" on the verb: "would only allow Kyiv to rearm"."""
     return any(c.dep_ == "advmod" and c.lower_ in ("only", "merely", "just") for c in verb.children)
@@ -217,7 +251,7 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
     belittled = False
     topical = False
     words: list[tuple[Token, bool]] = []  # (token, negation applies)
-    for k, tok in enumerate(climb.path):
+    for k, tok in enumerate(_governing_path(climb)):
         if (
             tok.dep_ == "prep"
             and tok.lower_ in TOPICAL_PREPS
@@ -228,7 +262,7 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
         ):
             topical = True
             break  # "messages on Ukraine's membership": the topic of a message, not an attitude to it
-        if k > 0 and climb.path[k - 1].dep_ == "conj":
+        if k > 0 and climb.path[k - 1].dep_ in ("conj", "dep"):
             continue  # a conjoined predicate's head is its sibling, not its governor
         if tok.i not in cue_tokens:
             words.append((tok, True))
@@ -238,6 +272,11 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
             if c.dep_ in ("acomp", "attr", "oprd", "dobj", "amod", "npadvmod", "advmod"):
                 words.append((c, c.pos_ in ("NOUN", "PROPN")))
                 words.extend((g, False) for g in c.children if g.dep_ in ("amod", "compound", "relcl", "acl"))
+            elif c.dep_ == "prep" and c.lower_ == "as" and tok.lemma_.lower() in NAMING_VERBS | AS_VERBS:
+                for g in c.children:  # "described the sanctions as an unfriendly act": the predicate judges
+                    if g.dep_ == "pobj":
+                        words.append((g, True))
+                        words.extend((x, False) for x in g.children if x.dep_ in ("amod", "compound"))
     seen: set[int] = set()
     described: set[int] = set()  # objects already given a sign by one of their modifiers
     for tok, negatable in words:
@@ -248,6 +287,16 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
         if modifier and tok.head.i in described:
             continue  # "an unfriendly act that would wreck relations" is one judgement, not two
         lemma = tok.lemma_.lower()
+        if lemma in OUTCOME_VERBS and _negated(tok):
+            return Judgement(None, False, _is_past(climb, published))  # "has not received a yes on the missiles"
+        if negatable and _negated(tok) and any(x.lower_ == "only" and x.i > tok.i for x in tok.subtree):
+            return Judgement(None, False, _is_past(climb, published))  # "cannot keep fighting only over …"
+        if (
+            lemma in ABSTAIN_OBJECTS
+            and _negated(tok)
+            and any(c.dep_ == "ccomp" and any(m.lower_ in ("whether", "if") for m in c.children) for c in tok.children)
+        ):
+            abstain = True  # "would not say whether it would go ahead": like "declined to say"
         if lemma in UNDECIDED_WORDS or tok.lower_ in UNDECIDED_WORDS:
             undecided = True
         if lemma in DECISION_WORDS and (_negated(tok) or _negated(tok.head)):
@@ -278,11 +327,19 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
             sign *= phrasal
             explicit = True
     if climb.path and climb.path[0].i in cue_tokens and _negated(climb.path[0]):
+        head = climb.path[0]
+        if any(x.lower_ == "only" and x.i > head.i for x in head.subtree):
+            return Judgement(None, False, _is_past(climb, published))  # "cannot keep fighting only over …"
         sign = -sign  # "no meeting", "never join": denying the thing itself is a position on it
         explicit = True
     if belittled:
         sign, explicit = -(cue_sign or 1), True
     past = _is_past(climb, published)
+    if any(
+        t.lemma_.lower() in QUESTION_VERBS and t.tag_ in ("VBN", "VBD") and t.dep_ == "advcl" and t.i not in cue_tokens
+        for t in climb.path[1:]
+    ) and not explicit_below_question(climb, cue_tokens, lexicon):
+        return Judgement(None, False, past)  # "Asked about membership, Rutte said …": the topic is the question's
     if abstain:
         return Judgement(None, False, past)
     if undecided:  # "has not decided whether to …" is a stance (undecided), not a question
@@ -294,9 +351,22 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
     return Judgement("support" if sign > 0 else "oppose", explicit, past)
 
 
-def _marker_text(tok: Token) -> str:
+def explicit_below_question(climb: Climb, cue_tokens: set[int], lexicon: dict[str, int]) -> bool:
+    """Whether an attitude word sits between the cue and the reporter's question ("asked to back sanctions")."""
+    for tok in climb.path[1:]:
+        if tok.lemma_.lower() in QUESTION_VERBS:
+            return False
+        if tok.i not in cue_tokens and _word_sign(tok, lexicon):
+            return True
+    return False
+
+
+def _marker_text(tok: Token, on_path: set[int] | frozenset[int] = frozenset()) -> str:
+    """Time adverbials on a verb, leaving out the branch that holds the cue ("a meeting for now")."""
     parts = []
     for c in tok.children:
+        if c.i in on_path:
+            continue
         if c.dep_ in ("advmod", "npadvmod", "prep", "tmod"):
             parts.append(" ".join(t.text for t in c.subtree))
     return " ".join(parts)
@@ -318,14 +388,44 @@ def _time_of(text: str, published: datetime) -> bool | None:
     return None
 
 
+def _background(tok: Token, on_path: set[int], published: datetime) -> bool:
+    """A clause or proposal on the path that the article places before the news, whatever it says inside."""
+    if tok.pos_ == "NOUN" and tok.lemma_.lower() in STANCE_NOUNS and any(c.dep_ == "poss" for c in tok.children):
+        if _time_of(_marker_text(tok, on_path), published) is True:
+            return True  # "Trump's call last week for both sides to stop"
+    if tok.dep_ == "advcl" and tok.pos_ in ("VERB", "AUX") and any(c.dep_ == "nsubj" for c in tok.children):
+        # A person's earlier words or acts; an event ("after the meeting was cancelled") may be the news itself.
+        if {c.lower_ for c in tok.children if c.dep_ == "mark"} & BACKGROUND_MARKS:
+            return True  # "the visit comes a week after Trump suggested …"
+    if (
+        tok.dep_ in ("advcl", "relcl")
+        and tok.tag_ == "VBD"
+        and any(c.lower_ == "when" and c.dep_ == "advmod" for c in tok.children)
+        and (tok.lemma_.lower() in SPEECH_VERBS or any(c.lower_ == "had" for c in tok.head.children))
+    ):
+        return True  # "ten days ago, when he said …", "what he had hoped for when he flew to Washington"
+    return False
+
+
 def _is_past(climb: Climb, published: datetime) -> bool:
-    """The nearest time marker on the way up decides; else a past perfect on the holder's verb."""
+    """The nearest time marker on the way up decides; else a past perfect on the holder's verb.
+
+    Background clauses are past whatever they hold: "a week after Trump suggested …", "ten days ago,
+    when he said …", "Trump's call last week for …", and a statement itself dated in the past
+    ("Putin said last week he saw no point in a meeting for now").
+    """
+    on_path = {t.i for t in climb.path}
+    hv = climb.holder_verb
+    if hv is not None and _time_of(_marker_text(hv, on_path), published) is True:
+        return True
+    if any(_background(tok, on_path, published) for tok in climb.path):
+        return True
     for tok in climb.path:
         if tok.pos_ in ("NOUN", "PROPN") and any(c.dep_ == "amod" and c.lower_ in PAST_MODIFIERS for c in tok.children):
             return True  # "reversing his earlier insistence that …"
         if tok.pos_ not in ("VERB", "AUX") and tok.dep_ not in ("ROOT", "relcl", "advcl"):
             continue
-        when = _time_of(_marker_text(tok), published)
+        when = _time_of(_marker_text(tok, on_path), published)
         if when is not None:
             return when
         if tok is climb.holder_verb:

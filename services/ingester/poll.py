@@ -33,11 +33,11 @@ from services.ingester.schedule import (
     cadence_interval,
     clamp,
     merge_entry_times,
-    parse_retry_after,
 )
 from services.ingester.state import StateStore
 from shared.contracts import FeedState, RawArticle, SeenArticle, utc_now
 from shared.errors import StancewatchError
+from shared.http import parse_retry_after
 
 log = logging.getLogger("stancewatch.ingester.poll")
 

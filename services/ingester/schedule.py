@@ -11,7 +11,6 @@ import itertools
 import random
 import statistics
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
 
 RECENT_ENTRY_TIMES = 20
 
@@ -38,22 +37,6 @@ def backoff_delay(failures: int, *, base: float, cap: float, rng: random.Random 
     """Exponential backoff with jitter: ``base * 2**(failures-1)``, capped, times a factor in [0.5, 1]."""
     raw = min(cap, base * (2 ** max(0, min(failures - 1, 30))))
     return raw * (0.5 + 0.5 * (rng or random).random())
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date); None if absent or invalid."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, (when - now).total_seconds())
 
 
 def after(now: datetime, seconds: float) -> datetime:

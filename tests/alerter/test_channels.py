@@ -9,11 +9,11 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from services.alerter.channels.base import parse_retry_after
 from services.alerter.channels.slack import MAX_BLOCKS, SlackChannel, escape_mrkdwn, safe_link, slack_message
 from services.alerter.channels.webhook import WebhookChannel
 from services.alerter.errors import DeliveryError
 from services.alerter.signing import verify
+from shared.http import parse_retry_after
 
 from .factories import alert
 

@@ -16,9 +16,10 @@ from services.ingester.feedlist import load_feed_list, parse_feed_list
 from services.ingester.guard import UrlGuard, is_public
 from services.ingester.normalize import article_id, canonical_url, html_to_text, language_tag, to_article
 from services.ingester.parse import FeedEntry, ParsedFeed, parse_feed
-from services.ingester.schedule import backoff_delay, cadence_interval, parse_retry_after
+from services.ingester.schedule import backoff_delay, cadence_interval
 from services.ingester.settings import DEFAULT_FEEDS, IngesterSettings
 from shared.errors import ConfigError
+from shared.http import parse_retry_after
 from shared.settings import load_settings
 
 T0 = datetime(2025, 1, 8, 12, 0, tzinfo=UTC)

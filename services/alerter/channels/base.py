@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from email.utils import parsedate_to_datetime
 
 import httpx
 
 from services.alerter.errors import DeliveryError
-from shared.contracts import PositionChange, utc_now
+from shared.contracts import PositionChange
+from shared.http import parse_retry_after
 
 #: Statuses worth retrying besides 5xx: request timeout and rate limiting.
 RETRYABLE_4XX = frozenset({408, 425, 429})
@@ -27,24 +27,6 @@ class Channel(ABC):
     @abstractmethod
     async def send(self, alerts: list[PositionChange], *, delivery_id: str, digest: bool) -> int | None:
         """Deliver; return the HTTP status (None for non-HTTP channels) or raise :class:`DeliveryError`."""
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, (when - utc_now()).total_seconds())
 
 
 async def post(client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str], *, stage: str) -> int:
