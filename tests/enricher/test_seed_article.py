@@ -9,7 +9,8 @@ import pytest
 
 from tests.enricher.conftest import article
 
-SEED = Path("/work/shared/seed/000_dbee41912bf1d351.txt")
+# The seed article lies in the shared folder beside the checkout (../shared), read-only.
+SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "000_dbee41912bf1d351.txt"
 
 
 @pytest.fixture(scope="module")
