@@ -165,108 +165,111 @@ async def run(rates: list[int], seconds: float, bootstrap: str) -> None:
         }
         pipeline.start(name, env)
 
-    consumer = bus.consumer([topics.enriched.name], f"bench-reader-{uuid.uuid4().hex[:6]}")
-    await consumer.start()
-    stop_reader = asyncio.Event()
+    try:
+        consumer = bus.consumer([topics.enriched.name], f"bench-reader-{uuid.uuid4().hex[:6]}")
+        await consumer.start()
+        stop_reader = asyncio.Event()
 
-    async def read_enriched() -> None:
-        while not stop_reader.is_set():
-            recs: list[Record] = await consumer.getmany(timeout_ms=100, max_records=500)
-            now = time.time()
-            for rec in recs:
-                aid = rec.key or ""
-                for ph in phases:
-                    if aid in ph.published:
-                        ph.enriched_at.setdefault(aid, now)
+        async def read_enriched() -> None:
+            while not stop_reader.is_set():
+                recs: list[Record] = await consumer.getmany(timeout_ms=100, max_records=500)
+                now = time.time()
+                for rec in recs:
+                    aid = rec.key or ""
+                    for ph in phases:
+                        if aid in ph.published:
+                            ph.enriched_at.setdefault(aid, now)
 
-    reader = asyncio.create_task(read_enriched())
-    rng = random.Random(7)
-    # Warm-up: the services load spaCy and join their groups before the clock starts.
-    warm = article("warmup", rng, None)
-    phases[0].published["warmup"] = time.time()
-    await bus.publish(topics.articles.name, warm, key=warm.id)
-    t_warm = time.monotonic()
-    while "warmup" not in phases[0].enriched_at:
-        if time.monotonic() - t_warm > 120:
-            raise SystemExit("the enricher did not answer within 120 s; see " + str(work))
-        await asyncio.sleep(0.1)
-    del phases[0].published["warmup"], phases[0].enriched_at["warmup"]
+        reader = asyncio.create_task(read_enriched())
+        rng = random.Random(7)
+        # Warm-up: the services load spaCy and join their groups before the clock starts.
+        warm = article("warmup", rng, None)
+        phases[0].published["warmup"] = time.time()
+        await bus.publish(topics.articles.name, warm, key=warm.id)
+        t_warm = time.monotonic()
+        while "warmup" not in phases[0].enriched_at:
+            if time.monotonic() - t_warm > 120:
+                raise SystemExit("the enricher did not answer within 120 s; see " + str(work))
+            await asyncio.sleep(0.1)
+        del phases[0].published["warmup"], phases[0].enriched_at["warmup"]
 
-    name_iter = iter(names)
-    results = []
-    for ph, n_pairs in zip(phases, per_phase, strict=True):
-        current[:] = [ph]
-        cpu0 = {n: proc_cpu_rss(p.pid)[0] for n, p in pipeline.procs.items()}
-        total = int(ph.rate * seconds)
-        # Pairs of articles on one synthetic figure: support, then the reversal ~2 s later.
-        gap = 2 * ph.rate
-        slots = rng.sample(range(0, max(1, total - gap), 2), min(n_pairs, max(1, (total - gap) // 2)))
-        support_at: dict[int, str] = {}
-        oppose_at: dict[int, str] = {}
-        for slot in slots:
-            name = next(name_iter)
-            support_at[slot] = name
-            oppose_at[slot + gap + 1] = name  # odd index: never another pair's support slot
-        t0 = time.monotonic()
-        sends: list[asyncio.Task[None]] = []
-        for i in range(total):
-            target = t0 + i / ph.rate
-            delay = target - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            aid = f"r{ph.rate}-{i}"
-            sentence = None
-            if i in support_at:
-                sentence = SUPPORT.format(name=support_at[i])
-            elif i in oppose_at:
-                sentence = OPPOSE.format(name=oppose_at[i])
-                ph.alert_articles.add(aid)
-            elif rng.random() < 0.05:
-                sentence = f"{rng.choice(['Donald Trump', 'Mark Rutte'])} spoke to reporters about the weather."
-            art = article(aid, rng, sentence)
-            ph.published[aid] = time.time()
-            sends.append(asyncio.create_task(bus.publish(topics.articles.name, art, key=aid)))
-        await asyncio.gather(*sends)
-        send_s = time.monotonic() - t0
-        drain0 = time.monotonic()
-        while time.monotonic() - drain0 < 30:  # let the backlog drain before measuring
-            if len(ph.enriched_at) >= total and len(ph.alert_at) >= len(ph.alert_articles):
-                break
-            await asyncio.sleep(0.2)
-        cpu_rss = {n: proc_cpu_rss(p.pid) for n, p in pipeline.procs.items()}
-        elapsed = max(ph.enriched_at.values(), default=t0) - min(ph.published.values())
-        enr = [ph.enriched_at[a] - ph.published[a] for a in ph.enriched_at]
-        alr = [ph.alert_at[a] - ph.published[a] for a in ph.alert_at if a in ph.alert_articles]
-        results.append(
-            {
-                "rate": ph.rate,
-                "sent": total,
-                "send_s": send_s,
-                "enriched": len(ph.enriched_at),
-                "throughput": len(ph.enriched_at) / elapsed if elapsed > 0 else 0.0,
-                "enr": (pct(enr, 50), pct(enr, 95), pct(enr, 99)),
-                "alerts": (len(alr), len(ph.alert_articles)),
-                "alr": (pct(alr, 50), pct(alr, 95), pct(alr, 99)),
-                "cpu": {n: (cpu_rss[n][0] - cpu0[n]) / seconds * 100 for n in cpu_rss},
-                "rss": {n: cpu_rss[n][1] for n in cpu_rss},
-            }
-        )
-        r = results[-1]
-        print(
-            f"{r['rate']:>4} art/s: sent {r['sent']} in {r['send_s']:.1f}s, enriched {r['enriched']} "
-            f"({r['throughput']:.1f}/s); enriched latency p50/p95/p99 "
-            f"{r['enr'][0] * 1000:.0f}/{r['enr'][1] * 1000:.0f}/{r['enr'][2] * 1000:.0f} ms; "
-            f"alerts {r['alerts'][0]}/{r['alerts'][1]} webhook latency p50/p95/p99 "
-            f"{r['alr'][0] * 1000:.0f}/{r['alr'][1] * 1000:.0f}/{r['alr'][2] * 1000:.0f} ms; "
-            + "; ".join(f"{n} CPU {r['cpu'][n]:.0f}% peak RSS {r['rss'][n]:.0f} MB" for n in r["cpu"]),
-            flush=True,
-        )
-    stop_reader.set()
-    await reader
-    await consumer.stop()
-    await bus.stop()
-    pipeline.stop()
-    receiver.stop()
+        name_iter = iter(names)
+        results = []
+        for ph, n_pairs in zip(phases, per_phase, strict=True):
+            current[:] = [ph]
+            cpu0 = {n: proc_cpu_rss(p.pid)[0] for n, p in pipeline.procs.items()}
+            total = int(ph.rate * seconds)
+            # Pairs of articles on one synthetic figure: support, then the reversal ~2 s later.
+            gap = 2 * ph.rate
+            slots = rng.sample(range(0, max(1, total - gap), 2), min(n_pairs, max(1, (total - gap) // 2)))
+            support_at: dict[int, str] = {}
+            oppose_at: dict[int, str] = {}
+            for slot in slots:
+                name = next(name_iter)
+                support_at[slot] = name
+                oppose_at[slot + gap + 1] = name  # odd index: never another pair's support slot
+            t0 = time.monotonic()
+            sends: list[asyncio.Task[None]] = []
+            for i in range(total):
+                target = t0 + i / ph.rate
+                delay = target - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                aid = f"r{ph.rate}-{i}"
+                sentence = None
+                if i in support_at:
+                    sentence = SUPPORT.format(name=support_at[i])
+                elif i in oppose_at:
+                    sentence = OPPOSE.format(name=oppose_at[i])
+                    ph.alert_articles.add(aid)
+                elif rng.random() < 0.05:
+                    sentence = f"{rng.choice(['Donald Trump', 'Mark Rutte'])} spoke to reporters about the weather."
+                art = article(aid, rng, sentence)
+                ph.published[aid] = time.time()
+                sends.append(asyncio.create_task(bus.publish(topics.articles.name, art, key=aid)))
+            await asyncio.gather(*sends)
+            send_s = time.monotonic() - t0
+            drain0 = time.monotonic()
+            while time.monotonic() - drain0 < 30:  # let the backlog drain before measuring
+                if len(ph.enriched_at) >= total and len(ph.alert_at) >= len(ph.alert_articles):
+                    break
+                await asyncio.sleep(0.2)
+            cpu_rss = {n: proc_cpu_rss(p.pid) for n, p in pipeline.procs.items()}
+            elapsed = max(ph.enriched_at.values(), default=t0) - min(ph.published.values())
+            enr = [ph.enriched_at[a] - ph.published[a] for a in ph.enriched_at]
+            alr = [ph.alert_at[a] - ph.published[a] for a in ph.alert_at if a in ph.alert_articles]
+            results.append(
+                {
+                    "rate": ph.rate,
+                    "sent": total,
+                    "send_s": send_s,
+                    "enriched": len(ph.enriched_at),
+                    "throughput": len(ph.enriched_at) / elapsed if elapsed > 0 else 0.0,
+                    "enr": (pct(enr, 50), pct(enr, 95), pct(enr, 99)),
+                    "alerts": (len(alr), len(ph.alert_articles)),
+                    "alr": (pct(alr, 50), pct(alr, 95), pct(alr, 99)),
+                    "cpu": {n: (cpu_rss[n][0] - cpu0[n]) / seconds * 100 for n in cpu_rss},
+                    "rss": {n: cpu_rss[n][1] for n in cpu_rss},
+                }
+            )
+            r = results[-1]
+            print(
+                f"{r['rate']:>4} art/s: sent {r['sent']} in {r['send_s']:.1f}s, enriched {r['enriched']} "
+                f"({r['throughput']:.1f}/s); enriched latency p50/p95/p99 "
+                f"{r['enr'][0] * 1000:.0f}/{r['enr'][1] * 1000:.0f}/{r['enr'][2] * 1000:.0f} ms; "
+                f"alerts {r['alerts'][0]}/{r['alerts'][1]} webhook latency p50/p95/p99 "
+                f"{r['alr'][0] * 1000:.0f}/{r['alr'][1] * 1000:.0f}/{r['alr'][2] * 1000:.0f} ms; "
+                + "; ".join(f"{n} CPU {r['cpu'][n]:.0f}% peak RSS {r['rss'][n]:.0f} MB" for n in r["cpu"]),
+                flush=True,
+            )
+        stop_reader.set()
+        await reader
+        await consumer.stop()
+    finally:
+        # Never leave service processes behind, whatever went wrong above.
+        pipeline.stop()
+        receiver.stop()
+        await bus.stop()
     print(
         "\n| rate (art/s) | sustained (art/s) | enriched p50 / p95 / p99 (ms) | alerts received | "
         "webhook p50 / p95 / p99 (ms) | enricher CPU / peak RSS | alerter CPU / peak RSS |"
