@@ -33,7 +33,9 @@ SPEECH_VERBS = frozenset(
 )
 #: Prepositions that date or place the clause ("ahead of the summit", "days before a planned meeting",
 #: "after the talks"): a cue under them sets the scene and is not the object of the attitude words above.
-SCENE_PREPS = frozenset({"ahead", "after", "before", "during", "following", "amid", "since", "until", "despite"})
+SCENE_PREPS = frozenset({"ahead", "after", "before", "during", "following", "amid", "since", "until", "despite", "at"})
+#: Verbs with which "at" is part of the meaning, not a place: "looking at a summit", "hinted at a meeting".
+AT_VERBS = frozenset({"look", "hint", "aim", "point", "jump", "leap", "grab", "balk", "bristle", "scoff", "laugh"})
 #: Verbs that pass on what others did ("Rutte announced that Germany had agreed to fund …"): the
 #: announcer does not own a clause that has its own subject.
 REPORT_VERBS = frozenset({"announce", "report", "reveal", "disclose", "confirm"})
@@ -124,6 +126,17 @@ def bare_role(token: Token) -> str | None:
     return None
 
 
+#: Untracked people as a subject: their clause is theirs, even when a tracked figure spoke just before.
+PEOPLE_NOUNS = frozenset(
+    "official officials diplomat diplomats analyst analysts aide aides adviser advisers minister ministers spokesman "
+    "spokeswoman spokesperson lawmaker lawmakers senator senators critic critics commentator commentators".split()
+)
+
+
+def _is_people(token: Token) -> bool:
+    return token.lemma_.lower() in PEOPLE_NOUNS or token.lower_ in PEOPLE_NOUNS
+
+
 def _relative_subject(verb: Token) -> bool:
     """ "Putin, who insisted …" describes the noun; "an outcome in which we give up land" does not."""
     return any(c.dep_ in SUBJECT_DEPS and c.lower_ in ("who", "that", "which") for c in verb.children)
@@ -187,6 +200,16 @@ def climb(doc: Doc, cue_root: Token, cue_tokens: set[int], figure_of_token: dict
             break  # "Putin, who in January insisted …": the clause belongs to the noun it modifies
         if cur.dep_ == "conj" and subj is not None and settled:
             break  # an independent clause with its own person subject
+        if (
+            cur.dep_ == "conj"
+            and subj is not None
+            and result.holder is not None
+            and result.holder.kind == "other"
+            and result.holder_verb is cur
+            and _is_people(subj)
+            and not any(c.dep_ == "mark" for c in cur.children)
+        ):
+            break  # "Putin said …, and Russian officials insist …": the officials' clause is not Putin's
         if cur.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in CIRCUMSTANCE_MARKS for c in cur.children):
             passive_verb = result.passive_subject_of is not None and result.passive_subject_of.i == cur.i
             if not passive_verb and (cur.i != cue_root.i or subj is not None):
@@ -198,6 +221,7 @@ def climb(doc: Doc, cue_root: Token, cue_tokens: set[int], figure_of_token: dict
             and cur.lower_ in SCENE_PREPS
             and cur.i not in cue_tokens
             and cur.head.pos_ in ("VERB", "AUX")
+            and not (cur.lower_ == "at" and cur.head.lemma_.lower() in AT_VERBS)
             and (result.holder is None or result.holder.kind == "other")
             and not any(t.dep_ == "ccomp" for t in result.path)  # a misattached "that" clause is speech
         ):

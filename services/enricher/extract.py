@@ -32,7 +32,7 @@ from services.enricher.candidates import CandidateScanner, Scan
 from services.enricher.mentions import THIRD_PERSON, count_mentions, mentions_in
 from services.enricher.nlp import model_label
 from services.enricher.sentences import Sentence, inside, mask_markup, quote_spans, split_sentences
-from services.enricher.stance import Judgement, judge
+from services.enricher.stance import OPPOSE_WORDS, Judgement, judge
 from services.enricher.watchlist import Topic, Watchlist
 from shared.contracts import (
     ActorMention,
@@ -86,6 +86,8 @@ class CueMatch:
     end: int
     sign: int
     anaphoric: bool
+    #: The cue names the target of the measures ("the shadow fleet"): the judged sign flips.
+    target: bool = False
 
 
 @dataclass
@@ -110,6 +112,8 @@ class _Work:
     docs: dict[int, Doc] = field(default_factory=dict)
     #: Interview transcripts: paragraph -> figure for paragraphs that open with "Rutte: …".
     speakers: dict[int, str] = field(default_factory=dict)
+    #: Transcript paragraphs spoken by someone untracked (a host, "Q:"): what they say about a figure is theirs.
+    other_speakers: set[int] = field(default_factory=set)
     subject_cache: dict[int, HolderRef | None] = field(default_factory=dict)
 
 
@@ -204,7 +208,7 @@ class Enricher:
             scan,
             quote_spans(text) if scan.has_figure else [],
         )
-        work.speakers = _speaker_labels(work)
+        work.speakers, work.other_speakers = self._speaker_labels(work)
         cues = self._topic_cues(work)
         topics = sorted({c.topic for c in cues if not c.anaphoric})
         entities = self._entities(text) if self.full_ner else []
@@ -257,7 +261,7 @@ class Enricher:
                         if cue.anaphoric and tid not in seen_topics:
                             if not any(f.topic == tid and not f.anaphoric and f.end <= m.start() for f in found):
                                 continue
-                        found.append(CueMatch(i, tid, m.start(), m.end(), cue.sign, cue.anaphoric))
+                        found.append(CueMatch(i, tid, m.start(), m.end(), cue.sign, cue.anaphoric, cue.target))
             kept = _without_overlaps(found, last_seen)
             seen_topics.update(c.topic for c in kept if not c.anaphoric)
             last_seen.update({c.topic: i for c in kept if not c.anaphoric})
@@ -310,6 +314,8 @@ class Enricher:
         candidates: dict[int, list[CueMatch]] = {}
         for cue in cues:
             sent = work.sentences[cue.sentence]
+            if sent.paragraph in work.other_speakers:
+                continue  # a host's question or summary ("CALLOWAY: Zelenskyy says he still wants …")
             if self._is_candidate(work, sent, fig_starts):
                 candidates.setdefault(cue.sentence, []).append(cue)
         todo = sorted(candidates)[: self.max_parsed_sentences]
@@ -331,13 +337,18 @@ class Enricher:
                 if not holders:
                     continue
                 topic = self.watchlist.by_topic[cue.topic]
-                j = judge(c, cue.sign, cue_toks, topic.lexicon, article.published)
+                lexicon = _target_lexicon(topic.lexicon) if cue.target else topic.lexicon
+                j = judge(c, cue.sign, cue_toks, lexicon, article.published)
                 if j.stance is None:
                     j = self._answer(work, i, cue) or j
                 if j.stance is None:
                     continue
                 if _RHETORICAL.match(sent.text) and sent.text.rstrip("\"”’' ").endswith("?"):
                     j = Judgement({"support": "oppose", "oppose": "support"}.get(j.stance, j.stance), True, j.past)
+                if topic.context_figures:
+                    holders = _participant_holders(
+                        holders, topic.context_figures, _partners(span.root, fig_of_tok), _agent(span.root, fig_of_tok)
+                    )
                 for figure, penalty in holders:
                     conf = (0.75 if j.explicit else 0.65) - penalty
                     if j.stance == "undecided":
@@ -379,6 +390,42 @@ class Enricher:
             return Judgement("oppose" if sign > 0 else "support", True, False)
         if _ANSWER_YES.match(said):
             return Judgement("support" if sign > 0 else "oppose", True, False)
+        return None
+
+    def _speaker_labels(self, work: _Work) -> tuple[dict[int, str], set[int]]:
+        """Interview transcripts: paragraphs that open with a speaker label ("Rutte: …", "ELLISON, HOST: …").
+
+        A tracked figure's label makes every claim of the paragraph theirs; an untracked speaker's (a host, "Q:")
+        makes the paragraph theirs too, so a figure named in it is only described. Capital labels count only in
+        a transcript (two or more of them), so a one-off "KYIV: …" opener is not a speaker.
+        """
+        first_of: dict[int, Sentence] = {}
+        for sent in work.sentences:
+            first_of.setdefault(sent.paragraph, sent)
+        starts = {h.start: h for h in work.scan.figures}
+        speakers: dict[int, str] = {}
+        caps: dict[int, str | None] = {}
+        for paragraph, sent in first_of.items():
+            hit = starts.get(sent.start)
+            if hit is not None and work.text[hit.end : hit.end + 2].lstrip(" ").startswith(":"):
+                speakers[paragraph] = hit.key
+                continue
+            label = _CAPS_LABEL.match(work.text, sent.start)
+            if label is None:
+                continue
+            caps[paragraph] = self._figure_of_label(label.group(1))
+        if len(caps) >= 2:
+            for paragraph, figure in caps.items():
+                if figure is not None:
+                    speakers[paragraph] = figure
+            return speakers, {p for p, f in caps.items() if f is None}
+        return speakers, set()
+
+    def _figure_of_label(self, label: str) -> str | None:
+        words = f" {re.sub(r'[^A-Z0-9]+', ' ', label.upper())} "
+        for fig in self.watchlist.figures:
+            if any(f" {re.sub(r'[^A-Z0-9]+', ' ', a.upper()).strip()} " in words for a in fig.aliases):
+                return fig.id
         return None
 
     def _is_candidate(self, work: _Work, sent: Sentence, fig_starts: list[int]) -> bool:
@@ -642,18 +689,90 @@ class Enricher:
         return [Entity(text=t, label=lab, count=n) for (t, lab), n in sorted(counts.items())]
 
 
-def _speaker_labels(work: _Work) -> dict[int, str]:
-    """Paragraphs of an interview transcript that open with a tracked figure's name and a colon."""
-    first_of: dict[int, Sentence] = {}
-    for sent in work.sentences:
-        first_of.setdefault(sent.paragraph, sent)
-    starts = {h.start: h for h in work.scan.figures}
-    out: dict[int, str] = {}
-    for paragraph, sent in first_of.items():
-        hit = starts.get(sent.start)
-        if hit is not None and work.text[hit.end : hit.end + 2].lstrip(" ").startswith(":"):
-            out[paragraph] = hit.key
+#: A transcript speaker label in capitals: "RUTTE:", "BRETT CALLOWAY, HOST:", "PRESIDENT X (VIA INTERPRETER):", "Q:".
+_CAPS_LABEL = re.compile(r"([A-Z][A-Z.'’ -]*[A-Z]|[QA])(?:\s*\([^()\n]{0,40}\))?(?:,\s*[A-Z][^:\n]{0,60})?:\s")
+
+
+#: Edges from a meeting word to the people it is with: "meet Putin", "talks with Trump", "a Trump-Putin summit".
+_PARTNER_DEPS = frozenset({"dobj", "pobj", "conj", "compound", "appos", "nmod", "poss", "amod"})
+_PARTNER_PREPS = frozenset({"with", "between", "among"})
+
+
+def _partners(root, fig_of_tok: dict[int, str]) -> set[str]:
+    """Tracked figures named as the other side of the meeting a cue names."""
+    out: set[str] = set()
+    todo = list(root.children)
+    while todo:
+        tok = todo.pop()
+        if tok.dep_ == "prep" and tok.lower_ not in _PARTNER_PREPS:
+            continue
+        if tok.dep_ != "prep" and tok.dep_ not in _PARTNER_DEPS:
+            continue
+        if tok.i in fig_of_tok:
+            out.add(fig_of_tok[tok.i])
+        todo.extend(tok.children)
     return out
+
+
+def _agent(root, fig_of_tok: dict[int, str]) -> str | None:
+    """Who holds the meeting a cue names: a figure id, "" when it is the holder (no subject of its own, or "he"),
+    None when it is someone else not tracked ("the president's effort to meet Putin")."""
+    cur = root
+    if cur.pos_ in ("NOUN", "PROPN"):
+        owner = next((c for c in cur.children if c.dep_ == "poss"), None)
+        if owner is not None:
+            return _side(owner, fig_of_tok)
+        if cur.dep_ == "pobj" and cur.head.dep_ == "prep":
+            cur = cur.head.head  # "travelling for talks with Trump"
+        elif cur.dep_ in ("dobj", "attr"):
+            cur = cur.head  # "hold a summit with Putin"
+    for _ in range(4):
+        subj = next((c for c in cur.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        if subj is not None:
+            return _side(subj, fig_of_tok)
+        if cur.dep_ not in ("xcomp", "acl", "advcl", "acomp") or cur.head.i == cur.i:
+            return ""
+        head = cur.head
+        controller = next((c for c in head.children if c.dep_ in ("dobj", "poss")), None)
+        if cur.dep_ in ("xcomp", "acl") and controller is not None:
+            return _side(controller, fig_of_tok)  # "urged Trump not to meet Putin", "his effort to meet"
+        cur = head
+    return ""
+
+
+def _side(tok, fig_of_tok: dict[int, str]) -> str | None:
+    if tok.i in fig_of_tok:
+        return fig_of_tok[tok.i]
+    if tok.lower_ in THIRD_PERSON or tok.lower_ in ("i", "we", "my", "our"):
+        return ""
+    return None
+
+
+def _participant_holders(
+    holders: list[tuple[str, float]], participants: frozenset[str], partners: set[str], agent: str | None
+) -> list[tuple[str, float]]:
+    """A topic that is an event between given figures (the Trump–Putin summit) is not any meeting.
+
+    "Trump will meet Zelenskyy" or "Zelenskyy is ready to meet Putin" name another meeting; a meeting held by
+    someone else ("urged Trump not to meet Putin", "the president's effort to meet Putin") can be the summit.
+    """
+    if not partners:
+        return holders
+    kept = []
+    for figure, penalty in holders:
+        sides = set(partners)
+        if agent is not None and len(partners) < 2:  # "a meeting between Trump and Putin" names both sides
+            sides.add(agent or figure)
+        if not sides <= participants:
+            continue
+        kept.append((figure, penalty))
+    return kept
+
+
+def _target_lexicon(lexicon: dict[str, int]) -> dict[str, int]:
+    """For a cue that names the target of the measures ("the shadow fleet"), acting against it ("stop it",
+    "action against it") backs the measures; the topic's own words ("target", "lift") keep their sense."""
+    return {**dict.fromkeys(OPPOSE_WORDS, 1), **lexicon}
 
 
 def _plural(work: _Work, cue: CueMatch) -> bool:
@@ -701,8 +820,9 @@ def _is_person(token) -> bool:
     if token.lemma_.lower() in _PERSON_NOUNS:
         return True
     if token.pos_ == "PROPN" and low not in _INSTITUTIONS:
-        compound = " ".join(t.lower_ for t in token.subtree)
-        return not any(w in compound for w in _INSTITUTIONS)
+        # The name itself ("Kremlin spokesman Peskov"), not a clause about it ("Dmitriev, who heads a fund …").
+        name = " ".join(t.lower_ for t in token.children if t.dep_ in ("compound", "flat")) + f" {low}"
+        return not any(w in name.split() for w in _INSTITUTIONS)
     return False
 
 

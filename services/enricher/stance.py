@@ -33,7 +33,7 @@ OPPOSE_WORDS = frozenset(
     provocation provocative threat hostile trap pointless useless senseless counterproductive skeptical
     sceptical pessimism pessimistic doubt unwilling reluctant loath unlikely exclude preclude bar ban forbid
     prevent renounce destroy damage wreck harm undermine jeopardise jeopardize sabotage torpedo unfriendly
-    unhelpful harmful substitute replacement alternative""".split()
+    unhelpful harmful substitute replacement alternative dump ditch jettison""".split()
 )
 PHRASAL = {
     "rule out": -1,
@@ -100,6 +100,10 @@ FRAME_NOUNS = frozenset(
 )
 #: Negated, these keep what follows as it was ("has not changed his view that …" still holds the view).
 CHANGE_VERBS = frozenset({"change", "alter", "shift", "revise", "waver", "budge", "soften"})
+#: Negated with these adverbs, "go" says a thing persists: "the request has not gone anywhere / away".
+PERSIST_ADVERBS = frozenset({"anywhere", "away"})
+#: "Trump is expected to meet …", "they are due to sit down …": a schedule or a forecast reported by others.
+SCHEDULE_WORDS = frozenset({"expect", "due", "schedule", "slate", "set", "poise"})
 #: Adjectives on a noun on the path that put its content in the past ("his earlier insistence that …").
 PAST_MODIFIERS = frozenset({"earlier", "previous", "former", "past", "initial", "original", "old", "erstwhile"})
 #: Subordinators of a clause that happened before the news: what it holds is background.
@@ -127,7 +131,27 @@ PAST_MARKERS = re.compile(
 )
 CURRENT_MARKERS = re.compile(r"\b(?:now|no\s+longer|any\s+more|anymore|today|currently|this\s+week)\b", re.IGNORECASE)
 YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
-MONTH = re.compile(r"\b(?:in|throughout|through|during|since|until)\s+(?:early\s+|late\s+|mid-)?([A-Z][a-z]+)\b")
+MONTH = re.compile(
+    r"\b(?i:in|throughout|through|during|since|until|by|on|from)\s+(?i:early\s+|late\s+|mid-|the\s+middle\s+of\s+)?"
+    r"([A-Z][a-z]+)\.?(?:\s+(\d{1,2})\b)?"
+)
+#: Month names as wires abbreviate them ("on Feb. 4", "Sept. 12").
+MONTH_ABBREVIATIONS = {
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "sept": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
+#: A dated statement this many days or more before publication is a recap, not the news.
+RECAP_DAYS = 3
 
 
 @dataclass(frozen=True)
@@ -251,7 +275,11 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
     belittled = False
     topical = False
     words: list[tuple[Token, bool]] = []  # (token, negation applies)
+    #: Verbs whose subject is the cue itself ("the aid has to continue").
+    cue_heads = {t.head.i for t in climb.path[:1] if t.i in cue_tokens and t.dep_ in ("nsubj", "nsubjpass")}
     for k, tok in enumerate(_governing_path(climb)):
+        if k > 0 and _scheduled(tok, climb.path[k - 1]):
+            return Judgement(None, False, _is_past(climb, published))
         if (
             tok.dep_ == "prep"
             and tok.lower_ in TOPICAL_PREPS
@@ -272,6 +300,8 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
             if c.dep_ in ("acomp", "attr", "oprd", "dobj", "amod", "npadvmod", "advmod"):
                 words.append((c, c.pos_ in ("NOUN", "PROPN")))
                 words.extend((g, False) for g in c.children if g.dep_ in ("amod", "compound", "relcl", "acl"))
+            elif c.dep_ == "xcomp" and tok.lemma_.lower() == "have" and tok.i in cue_heads:
+                words.append((c, True))  # "aid has to continue": the modal "have to" carries its verb
             elif c.dep_ == "prep" and c.lower_ == "as" and tok.lemma_.lower() in NAMING_VERBS | AS_VERBS:
                 for g in c.children:  # "described the sanctions as an unfriendly act": the predicate judges
                     if g.dep_ == "pobj":
@@ -319,6 +349,8 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
             explicit = True
             sign *= s
             described.add(tok.head.i if modifier else tok.i)
+        if lemma == "go" and any(c.lower_ in PERSIST_ADVERBS for c in tok.children):
+            continue  # "has not gone anywhere": still stands
         if negatable and _negated(tok) and (lemma not in CHANGE_VERBS or (efficacy and k_of.get(tok.i) == 1)):
             sign = -sign
     if climb.path and climb.path[0].i in cue_tokens:
@@ -349,6 +381,14 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
     if (cue_sign == 0 or topical) and not explicit:
         return Judgement(None, False, past)
     return Judgement("support" if sign > 0 else "oppose", explicit, past)
+
+
+def _scheduled(tok: Token, below: Token) -> bool:
+    """ "X is expected / due / scheduled to meet Y": the plan is reported as a fact or forecast, not X's wish."""
+    if below.dep_ != "xcomp" or tok.lemma_.lower() not in SCHEDULE_WORDS or _negated(tok):
+        return False
+    passive = any(c.dep_ == "auxpass" for c in tok.children) or tok.lower_ == "due"
+    return passive and tok.pos_ in ("VERB", "ADJ", "AUX")
 
 
 def explicit_below_question(climb: Climb, cue_tokens: set[int], lexicon: dict[str, int]) -> bool:
@@ -382,9 +422,15 @@ def _time_of(text: str, published: datetime) -> bool | None:
         if int(m.group(1)) < published.year:
             return True
     for m in MONTH.finditer(text):
-        month = MONTHS.get(m.group(1).lower())
-        if month and month < published.month:
-            return True
+        name = m.group(1).lower()
+        month = MONTHS.get(name) or MONTH_ABBREVIATIONS.get(name)
+        if not month:
+            continue
+        if month < published.month:
+            return True  # "in early February" in a March story
+        day = int(m.group(2)) if m.group(2) else None
+        if month == published.month and day is not None and day <= published.day - RECAP_DAYS:
+            return True  # "on March 3" in a story of March 20
     return None
 
 
@@ -407,6 +453,25 @@ def _background(tok: Token, on_path: set[int], published: datetime) -> bool:
     return False
 
 
+#: Verbs of a change of position: "has gone from threatening X to refusing it" — the "from" side is the past.
+TRAJECTORY_VERBS = frozenset({"go", "move", "shift", "swing", "switch", "flip", "turn", "pivot", "evolve", "lurch"})
+
+
+def _trajectory_start(tok: Token) -> bool:
+    """The cue's clause hangs on the "from" of a change ("gone from planning a summit to scrapping it")."""
+    prep = tok.head
+    if tok.dep_ not in ("pcomp", "pobj") or prep.lower_ != "from":
+        return False
+    gov = prep.head
+    for _ in range(6):  # "from A to B, from C to D, and from E to F": later "from"s hang on earlier ones
+        if gov.lemma_.lower() in TRAJECTORY_VERBS:
+            return True
+        if gov.head.i == gov.i:
+            return False
+        gov = gov.head
+    return False
+
+
 def _is_past(climb: Climb, published: datetime) -> bool:
     """The nearest time marker on the way up decides; else a past perfect on the holder's verb.
 
@@ -418,7 +483,14 @@ def _is_past(climb: Climb, published: datetime) -> bool:
     hv = climb.holder_verb
     if hv is not None and _time_of(_marker_text(hv, on_path), published) is True:
         return True
+    if hv is not None and hv.dep_ == "conj" and any(c.dep_ == "mark" and c.lower_ == "that" for c in hv.children):
+        # "had said in March that …, and that he did not want …": the second clause shares the speech's date.
+        speech = next((a for a in hv.ancestors if a.lemma_.lower() in SPEECH_VERBS), None)
+        if speech is not None and _time_of(_marker_text(speech, on_path), published) is True:
+            return True
     if any(_background(tok, on_path, published) for tok in climb.path):
+        return True
+    if any(_trajectory_start(tok) for tok in climb.path):
         return True
     for tok in climb.path:
         if tok.pos_ in ("NOUN", "PROPN") and any(c.dep_ == "amod" and c.lower_ in PAST_MODIFIERS for c in tok.children):

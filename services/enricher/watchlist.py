@@ -41,6 +41,9 @@ class CueSpec(BaseModel):
     context: str | None = None
     #: Only counts once the topic was named by a non-anaphoric cue earlier ("the missiles").
     anaphoric: bool = False
+    #: The cue names the *target* of the measures (a neutral object such as "the shadow fleet"): acting
+    #: against it ("stop the shadow fleet", "action against it") is support for the topic, so the sign flips.
+    target: bool = False
 
     @field_validator("pattern", "context")
     @classmethod
@@ -89,6 +92,7 @@ class Cue:
     sign: int
     context: re.Pattern[str] | None
     anaphoric: bool
+    target: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,7 @@ def _compile_topic(spec: TopicSpec) -> Topic:
             sign=POLARITY_SIGN[c.polarity],
             context=re.compile(c.context, flags) if c.context else None,
             anaphoric=c.anaphoric,
+            target=c.target,
         )
         for c in spec.cues
     )
