@@ -42,6 +42,11 @@ REPORT_VERBS = frozenset({"announce", "report", "reveal", "disclose", "confirm"}
 #: Verbs of wanting and asking: with their own third-person subject under someone else's speech verb,
 #: they report that person's wish, which is neither the speaker's stance nor a first-hand one.
 WISH_VERBS = frozenset({"ask", "want", "request", "seek", "demand", "beg", "plead", "wish", "keep"})
+#: Subjects that are other people in general or another party ("they want a pause", "everybody wants them"):
+#: their wish, reported by a figure, is the figure's account of them, not the figure's stance.
+OTHER_PARTY = frozenset(
+    "they them everybody everyone somebody someone nobody anybody anyone people many others".split()
+)
 #: "in exchange for a halt", "in return for sanctions relief": the price of a deal, not the deal.
 BARGAIN_NOUNS = frozenset({"exchange", "return"})
 #: Role nouns that, with "the" and nothing else, refer back to a figure like a pronoun ("the president said",
@@ -184,7 +189,10 @@ def climb(doc: Doc, cue_root: Token, cue_tokens: set[int], figure_of_token: dict
                     prev, prev_verb = result.holder, result.holder_verb
                     if (
                         prev is not None
-                        and prev.kind in ("figure", "pronoun")
+                        and (
+                            prev.kind in ("figure", "pronoun")
+                            or (prev.token is not None and doc[prev.token].lower_ in OTHER_PARTY)
+                        )
                         and prev_verb is not None
                         and prev_verb.lemma_.lower() in WISH_VERBS
                     ):

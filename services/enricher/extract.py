@@ -21,6 +21,7 @@ from spacy.tokens import Doc
 from services.enricher import RULES_VERSION
 from services.enricher.attribution import (
     COMPLEMENT_DEPS,
+    OTHER_PARTY,
     ROLE_NOUNS,
     SPEECH_VERBS,
     STANCE_NOUNS,
@@ -64,13 +65,16 @@ _OBJECT_PRONOUN = re.compile(r"(?<=\w )(?:them|those)\b(?!\s+(?:who|which|that|o
 #: A question put to the speaker, then the answer: "Asked whether …, he said: 'No.'"
 _ASKED = re.compile(r"(?:^|[,;—–-]\s*|\bwhen\s+)(?:asked|pressed|questioned)\b", re.IGNORECASE)
 _ANSWER_NO = re.compile(
-    r"\W*(?:no\b|nope\b|never\b|not\s+(?:right\s+)?now\b|not\s+yet\b|not\s+at\s+(?:this|the\s+moment)|"
+    r"\W*(?:no\b(?!\s+[a-z])|nope\b|never\b|not\s+(?:right\s+)?now\b|not\s+yet\b|not\s+at\s+(?:this|the\s+moment)|"
     r"absolutely\s+not\b|no\s+way\b|i\s+don.?t\s+think\s+so\b|i\s+doubt\s+it\b)",
     re.IGNORECASE,
 )
 _ANSWER_YES = re.compile(
     r"\W*(?:yes\b|yeah\b|sure\b|absolutely\b(?!\s+not)|of\s+course\b(?!\s+not)|definitely\b(?!\s+not))", re.IGNORECASE
 )
+#: Verbs of a meeting whose object must be a person: "meet the target", "meet demands" is another sense.
+_MEETING_VERBS = frozenset({"meet"})
+_COUNTERPART_NOUNS = frozenset({"counterpart", "leader", "president", "envoy", "delegation", "chief", "side"})
 #: A rhetorical question asserts its opposite: "Why would I hit them now?" means I would not.
 _RHETORICAL = re.compile(r"[\"“‘']?\s*why\s+(?:would|should)\b", re.IGNORECASE)
 #: How far back (in sentences) a pronoun or a quote may reach for its figure.
@@ -330,6 +334,8 @@ class Enricher:
                 if span is None or len(span) == 0:
                     continue
                 cue_toks = {t.i for t in span}
+                if _met_thing(span.root, fig_of_tok):
+                    continue  # "failing to meet the target"
                 c = climb(doc, span.root, cue_toks, fig_of_tok)
                 if c.circumstantial or self._reported_wish(work, i, doc, c):
                     continue
@@ -365,6 +371,8 @@ class Enricher:
         by another ("Rutte said Trump wants …") stays the speaker's stance, as before.
         """
         w, ref = c.wisher, c.holder
+        if w is not None and w.kind == "other" and w.token is not None and doc[w.token].lower_ in OTHER_PARTY:
+            return True  # '"They want a truce to rearm," Putin said', "Trump said everybody wants them"
         if w is None or ref is None or w.kind != "pronoun":
             return False
         return w.token is not None and inside(work.quotes, work.sentences[i].start + doc[w.token].idx) is not None
@@ -493,8 +501,12 @@ class Enricher:
         if c.passive_subject_of is not None and (ref is None or (ref.kind == "other" and not reported)):
             # ... but "the White House said a meeting was not being planned" is the White House's claim.
             # "A meeting between Trump and Putin was cancelled": the participants' event.
-            figs = sorted({fig_of_tok[t.i] for t in span.root.subtree if t.i in fig_of_tok})
+            figs = sorted(
+                {fig_of_tok[t.i] for t in span.root.subtree if t.i in fig_of_tok and not _in_relative(t, span.root)}
+            )
             return [(f, 0.15) for f in figs]
+        if ref is not None and ref.kind == "other" and doc[ref.token or 0].lower_ in OTHER_PARTY:
+            return []  # '"They want a pause to rearm," Putin said': his account of another party
         if ref is None or (ref.kind == "other" and not _is_person(doc[ref.token or 0])):
             # Inside a quotation every claim is the speaker's own: '"Ukraine belongs in the alliance," he said.'
             top = c.path[-1] if c.path else None
@@ -601,11 +613,21 @@ class Enricher:
                 outside = [
                     h
                     for h in work.scan.figures
-                    if work.sentences[j].start <= h.start < work.sentences[j].end and not (qs <= h.start < qe)
+                    if work.sentences[j].start <= h.start < work.sentences[j].end
+                    and not (qs <= h.start < qe)
+                    and not self._described(work, j, h.start)
                 ]
                 if len({h.key for h in outside}) == 1:
                     return outside[0].key
         return None
+
+    def _described(self, work: _Work, j: int, start: int) -> bool:
+        """A figure named inside a relative clause ("the tariffs Trump ordered") is described, not speaking."""
+        doc = work.docs.get(j)
+        if doc is None:
+            return False
+        tok = next((t for t in doc if work.sentences[j].start + t.idx == start), None)
+        return tok is not None and any(a.dep_ in ("relcl", "acl") for a in [tok, *tok.ancestors])
 
     def _speech_subject(self, work: _Work, j: int, quote: tuple[int, int]) -> str | None:
         """The figure that is the subject of a speech verb outside the quote ('…," the Ukrainian leader said')."""
@@ -738,6 +760,26 @@ def _agent(root, fig_of_tok: dict[int, str]) -> str | None:
             return _side(controller, fig_of_tok)  # "urged Trump not to meet Putin", "his effort to meet"
         cur = head
     return ""
+
+
+def _in_relative(tok, root) -> bool:
+    """ "sanctions, which Trump discussed, …": a figure inside a relative clause on the cue only describes it."""
+    cur = tok
+    while cur.i != root.i and cur.head.i != cur.i:
+        if cur.dep_ in ("relcl", "acl"):
+            return True
+        cur = cur.head
+    return False
+
+
+def _met_thing(root, fig_of_tok: dict[int, str]) -> bool:
+    """ "meet the 5% target", "meet their demands": the meeting verb with a thing, not a person, as its object."""
+    if root.lemma_.lower() not in _MEETING_VERBS:
+        return False
+    obj = next((c for c in root.children if c.dep_ == "dobj"), None)
+    if obj is None or obj.i in fig_of_tok or obj.pos_ in ("PROPN", "PRON"):
+        return False
+    return not (_is_person(obj) or obj.lemma_.lower() in _COUNTERPART_NOUNS)
 
 
 def _side(tok, fig_of_tok: dict[int, str]) -> str | None:

@@ -112,6 +112,19 @@ BACKGROUND_MARKS = frozenset({"after", "since", "once"})
 AS_VERBS = frozenset({"dismiss", "see", "view", "regard", "characterize", "characterise", "portray", "treat"})
 #: What happened to someone, not what they want: negated ("has not received a yes") it says nothing of a stance.
 OUTCOME_VERBS = frozenset({"receive", "get", "obtain"})
+#: What a side does with a pause it did not earn ("rearm", "regroup", "catch their breath"): an outcome coordinated
+#: with these is the speaker's forecast of the adversary's gain, not anyone's wish for aid.
+REGROUP_WORDS = frozenset(
+    "rearm regroup recover reload refit replenish regenerate reconstitute mobilise mobilize remobilise "
+    "remobilize".split()
+)
+#: Verbs of taking up a subject: negated ("did not address the summit") they take no position on it.
+SILENT_VERBS = frozenset({"address", "mention", "comment", "discuss", "elaborate", "speculate", "specify", "reveal"})
+#: "declined to commit to sending them", "would not commit": no decision either way.
+COMMIT_WORDS = frozenset({"commit"})
+#: A condition of a settlement ("lifted if we get a deal", "once there is peace"): the endgame, not a position now.
+DEAL_NOUNS = frozenset({"deal", "agreement", "settlement", "peace", "accord", "treaty"})
+CONDITION_MARKS = frozenset({"if", "once", "when", "after"})
 ABSTAIN_VERBS = frozenset({"decline", "refuse", "avoid"})
 ABSTAIN_OBJECTS = frozenset(
     {"say", "comment", "answer", "give", "speculate", "specify", "elaborate", "discuss", "address", "reveal"}
@@ -317,6 +330,19 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
         if modifier and tok.head.i in described:
             continue  # "an unfriendly act that would wreck relations" is one judgement, not two
         lemma = tok.lemma_.lower()
+        if negatable and lemma in OUTCOME_VERBS and _regrouping(tok):
+            return Judgement(None, False, _is_past(climb, published))  # "a pause to regroup and receive weapons"
+        if negatable and lemma in SILENT_VERBS and _negated(tok):
+            return Judgement(None, False, _is_past(climb, published))  # "did not address the planned summit"
+        if negatable and cue_sign == 0 and tok.pos_ in ("VERB", "AUX") and _deal_condition(tok):
+            return Judgement(None, False, _is_past(climb, published))  # "sanctions would be lifted if we get a deal"
+        if (
+            negatable
+            and lemma in COMMIT_WORDS
+            and (_negated(tok) or (tok.dep_ in ("xcomp", "advcl") and tok.head.lemma_.lower() in ABSTAIN_VERBS))
+        ):
+            undecided = True  # "declined to commit to sending them": not decided
+            continue
         if lemma in OUTCOME_VERBS and _negated(tok):
             return Judgement(None, False, _is_past(climb, published))  # "has not received a yes on the missiles"
         if negatable and _negated(tok) and any(x.lower_ == "only" and x.i > tok.i for x in tok.subtree):
@@ -364,6 +390,8 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
             return Judgement(None, False, _is_past(climb, published))  # "cannot keep fighting only over …"
         sign = -sign  # "no meeting", "never join": denying the thing itself is a position on it
         explicit = True
+    elif climb.path and climb.path[0].i in cue_tokens and _contrasted(climb.path[0]):
+        sign, explicit = -sign, True
     if belittled:
         sign, explicit = -(cue_sign or 1), True
     past = _is_past(climb, published)
@@ -381,6 +409,43 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
     if (cue_sign == 0 or topical) and not explicit:
         return Judgement(None, False, past)
     return Judgement("support" if sign > 0 else "oppose", explicit, past)
+
+
+def _regrouping(tok: Token) -> bool:
+    """ "time to regroup and receive new weapons": an outcome verb listed with what an adversary gains from a pause."""
+    family = [tok.head] if tok.dep_ == "conj" else []
+    family += [c for c in tok.children if c.dep_ == "conj"]
+    if tok.dep_ == "conj":
+        family += [c for c in tok.head.children if c.dep_ == "conj" and c.i != tok.i]
+    for t in family:
+        if t.lemma_.lower() in REGROUP_WORDS:
+            return True
+        if any(c.dep_ == "dobj" and c.lemma_.lower() == "breath" for c in t.children):
+            return True
+    return False
+
+
+def _deal_condition(tok: Token) -> bool:
+    """ "would be lifted if we get a deal": the predicate holds only at the settlement."""
+    for c in tok.children:
+        if c.dep_ != "advcl":
+            continue
+        if not any(m.dep_ in ("mark", "advmod") and m.lower_ in CONDITION_MARKS for m in c.children):
+            continue
+        words = list(c.subtree)
+        if any(t.lower_ in NEGATORS or t.dep_ == "neg" or t.lemma_.lower() in OPPOSE_WORDS for t in words):
+            continue  # "if Russia refuses a deal", "if he doesn't make a deal": a threat, which is a position
+        if any(t.lemma_.lower() in DEAL_NOUNS for t in words):
+            return True
+    return False
+
+
+def _contrasted(cue: Token) -> bool:
+    """ "a lasting peace, not a pause": a cue set against another noun with "not" is what is rejected."""
+    if cue.dep_ not in ("appos", "conj") or cue.head.i >= cue.i:
+        return False
+    between = cue.doc[cue.head.i + 1 : cue.i]
+    return any(t.lower_ == "not" for t in between) and not any(t.lower_ == "but" for t in between)
 
 
 def _scheduled(tok: Token, below: Token) -> bool:

@@ -17,12 +17,14 @@ HELDOUT = Path(__file__).parent / "heldout"
 #: Floors a little below the F1 measured when they were set (rules r3), so that only regressions fail:
 #: held-out 0.983, fresh 0.880, round-3 0.743; real-style 0.699 (rules r4, precision 0.89);
 #: rules r5: real-style 0.743, real-style 2 0.721 (precision 0.82).
+#: rules r6: real-style 0.754, real-style 2 0.733, real-style 3 0.667 (precision 0.80; r5 scored it 0.643 blind).
 FLOORS = {
     ("articles.jsonl", "gold.json"): 0.95,
     ("fresh_articles.jsonl", "fresh_gold.json"): 0.82,
     ("round3_articles.jsonl", "round3_gold.json"): 0.70,
     ("realstyle_articles.jsonl", "realstyle_gold.json"): 0.71,
-    ("realstyle2_articles.jsonl", "realstyle2_gold.json"): 0.69,
+    ("realstyle2_articles.jsonl", "realstyle2_gold.json"): 0.70,
+    ("realstyle3_articles.jsonl", "realstyle3_gold.json"): 0.64,
 }
 
 
