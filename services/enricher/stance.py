@@ -138,6 +138,7 @@ MONTHS = {
 }
 PAST_MARKERS = re.compile(
     r"\b(?:once|previously|formerly|earlier|initially|originally|ago|used\s+to|until\s+recently|in\s+the\s+past|"
+    r"at\s+(?:the|that)\s+time|back\s+then|"
     r"last\s+(?:year|month|week|summer|autumn|fall|winter|spring|time)|"
     r"(?:at|since)\s+the\s+(?:start|beginning|outset)\s+of\s+(?:the|this)\s+(?:year|war|month))\b",
     re.IGNORECASE,
@@ -288,6 +289,7 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
     belittled = False
     topical = False
     words: list[tuple[Token, bool]] = []  # (token, negation applies)
+    carriers: set[int] = set()  # verbs a "without" phrase hangs on: their own sense is not applied to the cue
     #: Verbs whose subject is the cue itself ("the aid has to continue").
     cue_heads = {t.head.i for t in climb.path[:1] if t.i in cue_tokens and t.dep_ in ("nsubj", "nsubjpass")}
     for k, tok in enumerate(_governing_path(climb)):
@@ -305,6 +307,9 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
             break  # "messages on Ukraine's membership": the topic of a message, not an attitude to it
         if k > 0 and climb.path[k - 1].dep_ in ("conj", "dep"):
             continue  # a conjoined predicate's head is its sibling, not its governor
+        if tok.dep_ == "prep" and tok.lower_ == "without" and tok.i not in cue_tokens:
+            sign = -sign  # "end the war without thinking about the missiles": the hope is to do without them
+            carriers.add(tok.head.i)  # "could end without X": "end" frames the absence, it does not end X
         if tok.i not in cue_tokens:
             words.append((tok, True))
         for c in tok.children:
@@ -362,7 +367,7 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
             c.dep_ == "xcomp" and c.lemma_.lower() in ABSTAIN_OBJECTS and c.i not in cue_tokens for c in tok.children
         ):  # "declined to give a view", but "refused to give up land" is a position
             abstain = True
-        s = _word_sign(tok, lexicon)
+        s = 0 if tok.i in carriers else _word_sign(tok, lexicon)
         if lemma in QUESTION_VERBS and tok.tag_ == "VBN" and not any(c.dep_.startswith("nsubj") for c in tok.children):
             s = 0  # "Asked about the missiles, Trump said ...": the reporter's question, not an attitude
         if efficacy and k_of.get(tok.i) == 1:
@@ -466,6 +471,16 @@ def explicit_below_question(climb: Climb, cue_tokens: set[int], lexicon: dict[st
     return False
 
 
+#: Participles that set the occasion of a statement ("Speaking in Munich in February, …").
+OCCASION_VERBS = frozenset({"speak", "address", "appear", "testify", "write", "talk"})
+
+
+def _own_words(tok: Token) -> str:
+    """A phrase without the clauses embedded in it ("at the summit he attended last year" -> "at the summit")."""
+    skip = {t.i for c in tok.subtree if c.dep_ in ("relcl", "acl", "ccomp", "advcl") for t in c.subtree}
+    return " ".join(t.text for t in tok.subtree if t.i not in skip)
+
+
 def _marker_text(tok: Token, on_path: set[int] | frozenset[int] = frozenset()) -> str:
     """Time adverbials on a verb, leaving out the branch that holds the cue ("a meeting for now")."""
     parts = []
@@ -474,6 +489,9 @@ def _marker_text(tok: Token, on_path: set[int] | frozenset[int] = frozenset()) -
             continue
         if c.dep_ in ("advmod", "npadvmod", "prep", "tmod"):
             parts.append(" ".join(t.text for t in c.subtree))
+        elif c.dep_ == "advcl" and c.lemma_.lower() in OCCASION_VERBS and c.tag_ == "VBG" and c.i < tok.i:
+            # "Speaking at a conference in February, he said …": the participle dates the statement.
+            parts.extend(_own_words(g) for g in c.children if g.dep_ in ("prep", "npadvmod", "tmod"))
     return " ".join(parts)
 
 
