@@ -33,7 +33,8 @@ OPPOSE_WORDS = frozenset(
     provocation provocative threat hostile trap pointless useless senseless counterproductive skeptical
     sceptical pessimism pessimistic doubt unwilling reluctant loath unlikely exclude preclude bar ban forbid
     prevent renounce destroy damage wreck harm undermine jeopardise jeopardize sabotage torpedo unfriendly
-    unhelpful harmful substitute replacement alternative dump ditch jettison""".split()
+    unhelpful harmful substitute replacement alternative dump ditch jettison pretend pretence pretense illusion
+    fantasy delusion myth wishful""".split()
 )
 PHRASAL = {
     "rule out": -1,
@@ -82,6 +83,8 @@ REFLEXIVES = frozenset({"itself", "themselves", "ourselves", "yourselves", "hims
 EFFICACY_VERBS = frozenset(
     "make force bring push help change shift matter work deter persuade convince compel pressure save protect".split()
 )
+#: Verbs of effect: with "nobody"/"nothing" as object ("helps nobody", "achieved nothing") they deny it works.
+EFFECT_VERBS = EFFICACY_VERBS | frozenset("achieve accomplish solve fix gain bring do".split())
 #: "remarks on", "a message about": what lies above such a preposition talks about the topic, not for or against it.
 TOPICAL_PREPS = frozenset({"on", "about", "over", "regarding", "concerning"})
 #: "offered different messages on X", "gave his views about X": the verb governs the message, not X.
@@ -271,6 +274,8 @@ def _negated(token: Token) -> bool:
             return True
         if c.dep_ == "advmod" and c.lower_ == "longer" and any(g.lower_ == "no" for g in c.children):
             return True
+        if c.dep_ == "dobj" and c.lower_ in ("nobody", "nothing") and token.lemma_.lower() in EFFECT_VERBS:
+            return True  # "a truce that collapses helps nobody", "the sanctions changed nothing"
     return False
 
 
@@ -395,6 +400,8 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
             return Judgement(None, False, _is_past(climb, published))  # "cannot keep fighting only over …"
         sign = -sign  # "no meeting", "never join": denying the thing itself is a position on it
         explicit = True
+    elif climb.path and climb.path[0].i in cue_tokens and _set_aside(climb.path[0]):
+        sign, explicit = -1, True  # what is preferred governs the words above; the alternative is turned down
     elif climb.path and climb.path[0].i in cue_tokens and _contrasted(climb.path[0]):
         sign, explicit = -sign, True
     if belittled:
@@ -443,6 +450,18 @@ def _deal_condition(tok: Token) -> bool:
         if any(t.lemma_.lower() in DEAL_NOUNS for t in words):
             return True
     return False
+
+
+#: "rather than a truce", "instead of a ceasefire": the alternative set aside.
+SET_ASIDE = frozenset({("rather", "than"), ("instead", "of")})
+
+
+def _set_aside(cue: Token) -> bool:
+    """ "a full agreement rather than a truce", "a deal instead of a ceasefire": the cue is what is passed over."""
+    left = cue.left_edge.i
+    if cue.dep_ not in ("pobj", "conj") or left < 2:
+        return False
+    return (cue.doc[left - 2].lower_, cue.doc[left - 1].lower_) in SET_ASIDE
 
 
 def _contrasted(cue: Token) -> bool:
@@ -540,11 +559,45 @@ def _background(tok: Token, on_path: set[int], published: datetime) -> bool:
 TRAJECTORY_VERBS = frozenset({"go", "move", "shift", "swing", "switch", "flip", "turn", "pivot", "evolve", "lurch"})
 
 
+#: Nouns of a change of position: "a sharp departure from the land-swap talk" — what they leave is the past.
+TRAJECTORY_NOUNS = frozenset(
+    {"departure", "retreat", "shift", "turn", "pivot", "switch", "break", "reversal", "u-turn"}
+)
+#: A speaker's own earlier beliefs ("I thought they could …", "we believed …"): in a quote, the past. Not "I said",
+#: which as often restates a position still held ("But I said stop at the battle line").
+OWN_EARLIER_VERBS = frozenset({"think", "believe"})
+
+
+def _habitual_past(tok: Token) -> bool:
+    """ "Stop the shooting first, Trump kept saying": a repeated act in the simple past is a stretch that is over."""
+    if tok.tag_ == "VBG" and tok.lemma_.lower() in SPEECH_VERBS:
+        return any(c.dep_ == "aux" and c.lower_ == "kept" for c in tok.children)  # parsed as an auxiliary
+    return (
+        tok.lemma_.lower() == "keep"
+        and tok.tag_ == "VBD"
+        and any(c.dep_ == "xcomp" and c.tag_ == "VBG" and c.lemma_.lower() in SPEECH_VERBS for c in tok.children)
+    )
+
+
+def _own_earlier_words(tok: Token) -> bool:
+    """ "I thought they could win it back. I don't think that's where we are": first person, simple past."""
+    return (
+        tok.pos_ in ("VERB", "AUX")
+        and tok.tag_ == "VBD"
+        and tok.lemma_.lower() in OWN_EARLIER_VERBS
+        and any(c.dep_ == "nsubj" and c.lower_ in ("i", "we") for c in tok.children)
+        and not any(c.dep_ in ("neg", "aux") for c in tok.children)
+        and not any(c.dep_ == "mark" and c.lower_ == "as" for c in tok.children)  # "as I said" restates
+    )
+
+
 def _trajectory_start(tok: Token) -> bool:
     """The cue's clause hangs on the "from" of a change ("gone from planning a summit to scrapping it")."""
     prep = tok.head
     if tok.dep_ not in ("pcomp", "pobj") or prep.lower_ != "from":
         return False
+    if prep.head.lemma_.lower() in TRAJECTORY_NOUNS:
+        return True  # "a sharp departure from the land-swap talk"
     gov = prep.head
     for _ in range(6):  # "from A to B, from C to D, and from E to F": later "from"s hang on earlier ones
         if gov.lemma_.lower() in TRAJECTORY_VERBS:
@@ -573,7 +626,7 @@ def _is_past(climb: Climb, published: datetime) -> bool:
             return True
     if any(_background(tok, on_path, published) for tok in climb.path):
         return True
-    if any(_trajectory_start(tok) for tok in climb.path):
+    if any(_trajectory_start(tok) or _own_earlier_words(tok) or _habitual_past(tok) for tok in climb.path):
         return True
     for tok in climb.path:
         if tok.pos_ in ("NOUN", "PROPN") and any(c.dep_ == "amod" and c.lower_ in PAST_MODIFIERS for c in tok.children):
