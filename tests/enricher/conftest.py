@@ -29,3 +29,9 @@ def enrich(enricher: Enricher, text: str, **kw: object) -> EnrichedArticle:
 
 def stances(enricher: Enricher, text: str, **kw: object) -> dict[tuple[str, str], StanceObservation]:
     return {(o.actor, o.topic): o for o in enrich(enricher, text, **kw).observations}
+
+
+def stance_of(enricher: Enricher, text: str, actor: str, topic: str, **kw: object) -> str | None:
+    """The stance found for one (figure, topic) in ``text``, or None."""
+    obs = stances(enricher, text, **kw).get((actor, topic))
+    return obs.stance if obs else None

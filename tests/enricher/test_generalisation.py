@@ -5,13 +5,7 @@ Every test names the general behaviour (a construction or a vocabulary family), 
 
 from __future__ import annotations
 
-from tests.enricher.conftest import enrich, stances
-
-
-def stance_of(enricher, text: str, actor: str, topic: str) -> str | None:
-    obs = stances(enricher, text).get((actor, topic))
-    return obs.stance if obs else None
-
+from tests.enricher.conftest import enrich, stance_of, stances
 
 # -- layout: live blogs, datelines, headlines ---------------------------------------------------
 

@@ -6,13 +6,7 @@ not an article of any evaluation set.
 
 from __future__ import annotations
 
-from tests.enricher.conftest import stances
-
-
-def stance_of(enricher, text: str, actor: str, topic: str) -> str | None:
-    obs = stances(enricher, text).get((actor, topic))
-    return obs.stance if obs else None
-
+from tests.enricher.conftest import stance_of, stances
 
 # -- pronouns standing for the topic's object ---------------------------------------------------
 

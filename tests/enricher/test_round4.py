@@ -6,13 +6,7 @@ hedged negatives and conditions. Each test names a general behaviour, not an art
 
 from __future__ import annotations
 
-from tests.enricher.conftest import stances
-
-
-def stance_of(enricher, text: str, actor: str, topic: str) -> str | None:
-    obs = stances(enricher, text).get((actor, topic))
-    return obs.stance if obs else None
-
+from tests.enricher.conftest import stance_of
 
 # -- background and recap -----------------------------------------------------------------------
 

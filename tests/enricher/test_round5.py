@@ -9,14 +9,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.enricher.conftest import stances
+from tests.enricher.conftest import stance_of, stances
 
 MAY = datetime(2026, 5, 20, 9, 0, tzinfo=UTC)
-
-
-def stance_of(enricher, text: str, actor: str, topic: str, **kw: object) -> str | None:
-    obs = stances(enricher, text, **kw).get((actor, topic))
-    return obs.stance if obs else None
 
 
 # -- dated recaps -------------------------------------------------------------------------------

@@ -8,13 +8,7 @@ Each test names a general behaviour, not an article of any set.
 
 from __future__ import annotations
 
-from tests.enricher.conftest import stances
-
-
-def stance_of(enricher, text: str, actor: str, topic: str, **kw: object) -> str | None:
-    obs = stances(enricher, text, **kw).get((actor, topic))
-    return obs.stance if obs else None
-
+from tests.enricher.conftest import stance_of
 
 # -- a pause the other side would exploit -------------------------------------------------------
 
