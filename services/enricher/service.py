@@ -41,6 +41,12 @@ class EnrichHandler:
         for obs in enriched.observations:
             await self.bus.publish(self.topics.observations.name, obs, key=obs.key)
             self._observations.inc(topic=obs.topic)
+            log.info(
+                "observation %s (%.2f)",
+                obs.stance,
+                obs.confidence,
+                extra={"article_id": obs.article_id, "actor": obs.actor, "topic": obs.topic},
+            )
         await self.bus.publish(self.topics.enriched.name, enriched, key=article.id)
         self._enriched.inc()
         if enriched.skipped_reason:
