@@ -83,6 +83,16 @@ REFLEXIVES = frozenset({"itself", "themselves", "ourselves", "yourselves", "hims
 EFFICACY_VERBS = frozenset(
     "make force bring push help change shift matter work deter persuade convince compel pressure save protect".split()
 )
+#: Harm done to relations between the sides ("would wreck ties", "would cause serious damage to relations") or a step
+#: up the ladder ("would mark a new stage of escalation"): a consequence the speaker names to argue against a measure.
+HARM_VERBS = frozenset(
+    "damage destroy wreck harm undermine jeopardise jeopardize ruin poison torpedo sabotage derail".split()
+)
+HARM_NOUNS = frozenset({"damage", "harm", "blow"})
+RELATION_NOUNS = frozenset(
+    "relation relationship tie thaw rapprochement normalisation normalization dialogue talk peace prospect".split()
+)
+ESCALATION_WORDS = frozenset({"escalation", "escalate"})
 #: Verbs of effect: with "nobody"/"nothing" as object ("helps nobody", "achieved nothing") they deny it works.
 EFFECT_VERBS = EFFICACY_VERBS | frozenset("achieve accomplish solve fix gain bring do".split())
 #: "remarks on", "a message about": what lies above such a preposition talks about the topic, not for or against it.
@@ -200,9 +210,27 @@ NAMING_VERBS = frozenset({"call", "describe", "label", "brand", "term", "deem", 
 ADJECTIVE_ONLY = frozenset({"only"})
 
 
+def _kept_for_self(token: Token) -> bool:
+    """ "we need them ourselves", "needs them for itself", "for our own country": kept at home, so not sent."""
+    for c in token.children:
+        if c.dep_ in ("npadvmod", "advmod", "dobj", "appos") and c.lower_ in REFLEXIVES:
+            return True
+        if c.dep_ == "prep" and c.lower_ == "for":
+            for g in c.children:
+                if g.dep_ != "pobj":
+                    continue
+                if g.lower_ in REFLEXIVES:
+                    return True
+                if g.lemma_.lower() == "country" and any(x.lower_ in ("our", "own") for x in g.children):
+                    return True
+    return False
+
+
 def _word_sign(token: Token, lexicon: dict[str, int]) -> int:
     lemma = token.lemma_.lower()
     text = token.lower_
+    if lemma == "need" and _kept_for_self(token):
+        return -1
     if lemma in ADJECTIVE_ONLY and token.pos_ != "ADJ":
         return 0
     if lemma in NAMING_VERBS and any(c.dep_ == "oprd" for c in token.children):
@@ -263,6 +291,36 @@ def _belittled(verb: Token) -> bool:
     return any(c.dep_ == "advmod" and c.lower_ in ("only", "merely", "just") for c in verb.children)
 
 
+def _consequence_verb(path: list[Token], cue_tokens: set[int]) -> Token | None:
+    """The verb whose subject holds the cue ("sending the missiles would wreck ties", "a decision to send them …")."""
+    for k, tok in enumerate(path[:5]):
+        if tok.dep_ in ("nsubj", "nsubjpass", "csubj") and k + 1 < len(path) and tok.head.i == path[k + 1].i:
+            return tok.head if tok.head.pos_ in ("VERB", "AUX") else None
+        nested = tok.dep_ in ("xcomp", "acl", "relcl", "pcomp")
+        if tok.pos_ in ("VERB", "AUX") and tok.i not in cue_tokens and not nested:
+            return None  # the cue hangs on a clause of its own: whatever it leads to is not said of the cue
+    return None
+
+
+def _harmful(verb: Token) -> bool:
+    """The verb, or one coordinated with it, names harm to relations or escalation as the result."""
+    for v in (verb, *(c for c in verb.children if c.dep_ == "conj" and c.pos_ in ("VERB", "AUX"))):
+        if _negated(v):
+            continue
+        objects = [c for c in v.children if c.dep_ in ("dobj", "attr")]
+        if v.lemma_.lower() in ESCALATION_WORDS:
+            return True
+        for o in objects:
+            lemmas = {t.lemma_.lower() for t in o.subtree}
+            if v.lemma_.lower() in HARM_VERBS and lemmas & RELATION_NOUNS:
+                return True
+            if lemmas & ESCALATION_WORDS:
+                return True
+            if o.lemma_.lower() in HARM_NOUNS and lemmas & RELATION_NOUNS:
+                return True
+    return False
+
+
 def _negated(token: Token) -> bool:
     """A negation before the word ("did not back", "no meeting"); "membership, not a replacement" is a contrast."""
     for c in token.children:
@@ -288,9 +346,11 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
     undecided = False
     abstain = False  # "declined to say": no position taken
     on_path = {t.i for t in climb.path}
-    k_of = {t.i: k for k, t in enumerate(climb.path)}
     #: The cue is the subject of the first verb up the path ("the weapons would make Russia negotiate").
     efficacy = bool(climb.path) and climb.path[0].i in cue_tokens and climb.path[0].dep_ in ("nsubj", "nsubjpass")
+    consequence = _consequence_verb(climb.path, cue_tokens)
+    #: The verb the cue's noun phrase is the subject of ("the supply of the missiles would not change …").
+    effect_i = climb.path[1].i if efficacy and len(climb.path) > 1 else (consequence.i if consequence else -1)
     belittled = False
     topical = False
     words: list[tuple[Token, bool]] = []  # (token, negation applies)
@@ -373,9 +433,11 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
         ):  # "declined to give a view", but "refused to give up land" is a position
             abstain = True
         s = 0 if tok.i in carriers else _word_sign(tok, lexicon)
+        if tok.dep_ == "prep" and tok.head.i in on_path and f"{tok.head.lemma_.lower()} {tok.lower_}" in PHRASAL:
+            s = 0  # "warned them against sending": the phrasal verb carries the sign once, not twice
         if lemma in QUESTION_VERBS and tok.tag_ == "VBN" and not any(c.dep_.startswith("nsubj") for c in tok.children):
             s = 0  # "Asked about the missiles, Trump said ...": the reporter's question, not an attitude
-        if efficacy and k_of.get(tok.i) == 1:
+        if tok.i == effect_i:
             if _belittled(tok):
                 belittled = True  # "a truce would only let Kyiv rearm": decided below, whatever the rest says
                 continue
@@ -387,7 +449,7 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
             described.add(tok.head.i if modifier else tok.i)
         if lemma == "go" and any(c.lower_ in PERSIST_ADVERBS for c in tok.children):
             continue  # "has not gone anywhere": still stands
-        if negatable and _negated(tok) and (lemma not in CHANGE_VERBS or (efficacy and k_of.get(tok.i) == 1)):
+        if negatable and _negated(tok) and (lemma not in CHANGE_VERBS or tok.i == effect_i):
             sign = -sign
     if climb.path and climb.path[0].i in cue_tokens:
         phrasal = _phrasal_sign(climb.path[0])  # "a summit … on ice"
@@ -406,6 +468,8 @@ def judge(climb: Climb, cue_sign: int, cue_tokens: set[int], lexicon: dict[str, 
         sign, explicit = -sign, True
     if belittled:
         sign, explicit = -(cue_sign or 1), True
+    if consequence is not None and consequence.i in on_path and _harmful(consequence):
+        sign, explicit = -(cue_sign or 1), True  # "handing over the missiles would wreck ties": argued against
     past = _is_past(climb, published)
     if any(
         t.lemma_.lower() in QUESTION_VERBS and t.tag_ in ("VBN", "VBD") and t.dep_ == "advcl" and t.i not in cue_tokens
