@@ -26,7 +26,10 @@ def test_story_items_appear_in_their_feeds_only_when_their_time_has_come() -> No
 
 
 def test_feed_server_answers_a_repeated_conditional_get_with_304() -> None:
-    server = FeedServer(StoryFeeds(speed=1000)).start()
+    now = [0.0]
+    feeds = StoryFeeds(clock=lambda: now[0])
+    now[0] = STORY[-1].at_s  # the whole story is out: the feed no longer changes between requests
+    server = FeedServer(feeds).start()
     try:
         url = server.feed_urls()[0]
         with httpx.Client() as client:
