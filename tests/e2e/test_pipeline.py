@@ -29,7 +29,7 @@ async def test_feeds_in_signed_webhooks_out_with_an_enricher_crash_in_the_middle
     kafka_bus: KafkaBus, topics: Topics, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
     secret = new_secret()
-    feeds = FeedServer(StoryFeeds(speed=4.0)).start()  # the whole story within ~20 s
+    feeds = FeedServer(StoryFeeds(speed=3.0)).start()  # the whole story within ~26 s
     receiver = WebhookReceiver(secret).start()
     feeds_file = tmp_path / "feeds.txt"
     feeds_file.write_text("\n".join(feeds.feed_urls()) + "\n")
