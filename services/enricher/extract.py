@@ -30,8 +30,10 @@ from services.enricher.attribution import (
     climb,
 )
 from services.enricher.candidates import CandidateScanner, Scan
+from services.enricher.headline import explicit_verb, headline_clauses
 from services.enricher.mentions import THIRD_PERSON, count_mentions, mentions_in
 from services.enricher.nlp import model_label
+from services.enricher.nominal import possessor_stance
 from services.enricher.sentences import Sentence, inside, mask_markup, quote_spans, split_sentences
 from services.enricher.stance import OPPOSE_WORDS, Judgement, judge
 from services.enricher.watchlist import Topic, Watchlist
@@ -102,6 +104,8 @@ class Finding:
     past: bool
     confidence: float
     sentence: int
+    #: Where the topic cue starts in its sentence (headline clauses check the verb before it).
+    cue_start: int = -1
 
 
 @dataclass
@@ -193,6 +197,7 @@ class Enricher:
         mentions = [ActorMention(actor=a, count=n) for a, n in sorted(counts.items())]
         if not scan.anchors:
             return EnrichedArticle(article=ref, mentions=mentions, extractor=self.extractor)
+        headline = self._headline_findings(article) if scan.has_figure else []
         if len(text) > 2_000 and not re.search(r"[.!?…]", text):
             self.stats["skipped"] += 1
             return EnrichedArticle(
@@ -217,8 +222,9 @@ class Enricher:
         topics = sorted({c.topic for c in cues if not c.anaphoric})
         entities = self._entities(text) if self.full_ner else []
         observations: list[StanceObservation] = []
-        if scan.has_figure and cues:
-            findings = self._findings(work, cues, article)
+        findings = self._findings(work, cues, article) if scan.has_figure and cues else []
+        findings += self._headline_restated(work, cues, findings, headline)
+        if findings:
             observations = self._observations(findings, work, article, ref)
         return EnrichedArticle(
             article=ref,
@@ -228,6 +234,68 @@ class Enricher:
             entities=entities,
             extractor=self.extractor,
         )
+
+    # -- headline -------------------------------------------------------------------------------
+
+    def _headline_findings(self, article: RawArticle) -> list[Finding]:
+        """Current stances the headline states, read by the same rules as a body sentence.
+
+        Each clause is its own paragraph so a pronoun never reaches into another story of the headline. A
+        clause with an explicit stance verb keeps a confidence the alerter acts on (0.6); any other reading of
+        a headline stays below the alerter's 0.5 threshold (0.45): recorded, but never moving a position alone.
+        """
+        clauses = headline_clauses(article.title)
+        if not clauses:
+            return []
+        text = "\n".join(clauses)
+        scan = self.scanner.scan(text)
+        if not scan.has_figure or not scan.anchors:
+            return []
+        work = _Work(text, "", split_sentences(text, self.max_sentence_chars), scan, quote_spans(text))
+        cues = self._topic_cues(work)
+        if not cues:
+            return []
+        out = []
+        for f in self._findings(work, cues, article):
+            if f.past:
+                continue  # "once backed …": a headline's history is not a stance to report now
+            clause = work.sentences[f.sentence].text
+            f.confidence = 0.6 if explicit_verb(clause, f.cue_start) and f.stance != "undecided" else 0.45
+            out.append(f)
+        return out
+
+    def _headline_restated(
+        self, work: _Work, cues: list[CueMatch], body: list[Finding], headline: list[Finding]
+    ) -> list[Finding]:
+        """Headline stances the body leaves open, with evidence in the body.
+
+        The body wins: any current body finding for the (figure, topic) keeps the headline out. The evidence
+        is the first body sentence naming the figure next to a cue of the topic (the body restating the
+        headline); failing that, the first body sentence naming the figure. A figure the body never names gets
+        no headline observation: there is no sentence of the article to point at.
+        """
+        if not headline:
+            return []
+        decided = {(f.figure, f.topic) for f in body if not f.past}
+        starts = [s.start for s in work.sentences]
+        named: dict[str, list[int]] = {}
+        for hit in work.scan.figures:
+            i = bisect.bisect_right(starts, hit.start) - 1
+            if i >= 0:
+                named.setdefault(hit.key, []).append(i)
+        cue_sentences: dict[str, set[int]] = {}
+        for c in cues:
+            cue_sentences.setdefault(c.topic, set()).add(c.sentence)
+        out: list[Finding] = []
+        for f in headline:
+            key = (f.figure, f.topic)
+            if key in decided or f.figure not in named:
+                continue
+            both = sorted(set(named[f.figure]) & cue_sentences.get(f.topic, set()))
+            sentence = both[0] if both else min(named[f.figure])
+            decided.add(key)
+            out.append(Finding(f.figure, f.topic, f.stance, False, f.confidence, sentence))
+        return out
 
     # -- topics ---------------------------------------------------------------------------------
 
@@ -336,6 +404,10 @@ class Enricher:
                 cue_toks = {t.i for t in span}
                 if _met_thing(span.root, fig_of_tok):
                     continue  # "failing to meet the target"
+                owned = possessor_stance(span.root, cue.sign, fig_of_tok)
+                if owned is not None:  # "Trump's reluctance to send them": the possessor holds it
+                    findings.append(Finding(owned[0], cue.topic, owned[1], False, 0.7, sent.index, cue.start))
+                    continue
                 c = climb(doc, span.root, cue_toks, fig_of_tok)
                 if c.circumstantial or self._reported_wish(work, i, doc, c):
                     continue
@@ -359,7 +431,7 @@ class Enricher:
                     conf = (0.75 if j.explicit else 0.65) - penalty
                     if j.stance == "undecided":
                         conf = 0.6 - penalty
-                    findings.append(Finding(figure, cue.topic, j.stance, j.past, round(conf, 3), sent.index))
+                    findings.append(Finding(figure, cue.topic, j.stance, j.past, round(conf, 3), sent.index, cue.start))
         self.stats["parsed_sentences"] += len(work.docs)
         return findings
 
