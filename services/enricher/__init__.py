@@ -7,4 +7,4 @@ Stages, one module each: ``watchlist`` (configuration) -> ``candidates`` (cheap 
 """
 
 #: Bumped whenever a rule or lexicon changes the output, so replays can be compared.
-RULES_VERSION = "r10"
+RULES_VERSION = "r11"

@@ -30,7 +30,7 @@ from services.enricher.attribution import (
     climb,
 )
 from services.enricher.candidates import CandidateScanner, Scan
-from services.enricher.headline import explicit_verb, headline_clauses
+from services.enricher.headline import explicit_verb, full_name_subject, headline_clauses, is_title_case, sentence_case
 from services.enricher.mentions import THIRD_PERSON, count_mentions, mentions_in
 from services.enricher.nlp import model_label
 from services.enricher.nominal import possessor_stance
@@ -244,7 +244,7 @@ class Enricher:
         clause with an explicit stance verb keeps a confidence the alerter acts on (0.6); any other reading of
         a headline stays below the alerter's 0.5 threshold (0.45): recorded, but never moving a position alone.
         """
-        clauses = headline_clauses(article.title)
+        clauses = [self._parseable(c, article.text) for c in headline_clauses(article.title)]
         if not clauses:
             return []
         text = "\n".join(clauses)
@@ -263,6 +263,16 @@ class Enricher:
             f.confidence = 0.6 if explicit_verb(clause, f.cue_start) and f.stance != "undecided" else 0.45
             out.append(f)
         return out
+
+    def _parseable(self, clause: str, body: str) -> str:
+        """A headline clause in the grammar of body prose: sentence case, full name for an opening surname."""
+        if is_title_case(clause):
+            keep = tuple((h.start, h.end) for h in self.scanner.scan(clause).figures)
+            clause = sentence_case(clause, body, keep)
+        hits = [h for h in self.scanner.scan(clause).figures if h.kind == "name" and h.start == 0]
+        if hits:
+            clause = full_name_subject(clause, hits[0].start, hits[0].end, self.watchlist.by_figure[hits[0].key].name)
+        return clause
 
     def _headline_restated(
         self, work: _Work, cues: list[CueMatch], body: list[Finding], headline: list[Finding]
@@ -404,7 +414,12 @@ class Enricher:
                 cue_toks = {t.i for t in span}
                 if _met_thing(span.root, fig_of_tok):
                     continue  # "failing to meet the target"
-                owned = possessor_stance(span.root, cue.sign, fig_of_tok)
+                owned = possessor_stance(
+                    span.root,
+                    cue.sign,
+                    fig_of_tok,
+                    lambda tok, i=i, doc=doc, figs=fig_of_tok: self._possessor_pronoun(work, i, doc, tok, figs),
+                )
                 if owned is not None:  # "Trump's reluctance to send them": the possessor holds it
                     findings.append(Finding(owned[0], cue.topic, owned[1], False, 0.7, sent.index, cue.start))
                     continue
@@ -538,6 +553,16 @@ class Enricher:
         missing = missing[: max(0, budget)]
         for i, doc in zip(missing, self.nlp.pipe(work.sentences[i].text for i in missing), strict=True):
             work.docs[i] = doc
+
+    def _possessor_pronoun(self, work: _Work, i: int, doc: Doc, tok, fig_of_tok: dict[int, str]) -> str | None:
+        """ "Diplomats welcomed his call for …": the figure that was the last subject before this sentence.
+
+        Only in a sentence that names no figure and whose subject is no pronoun: there "his" most likely is the
+        subject himself ("He dropped his demand for …"), and the sentence rules read the verb he chose.
+        """
+        if fig_of_tok or any(t.dep_ in ("nsubj", "nsubjpass") and t.lower_ in THIRD_PERSON for t in doc):
+            return None
+        return self._resolve_pronoun(work, i, doc, tok.i)
 
     def _figure_tokens(self, work: _Work, i: int, doc: Doc) -> dict[int, str]:
         sent = work.sentences[i]

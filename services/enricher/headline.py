@@ -60,3 +60,45 @@ def explicit_verb(clause: str, cue_start: int = -1) -> bool:
     """
     limit = len(clause) if cue_start < 0 else cue_start
     return any(m.end() <= limit for m in EXPLICIT_VERBS.finditer(clause))
+
+
+#: A word of a title-case headline: capitalised, not an acronym ("NATO", "US").
+_TITLE_WORD = re.compile(r"\b[A-Z][a-z][\w'’-]*")
+
+
+def is_title_case(clause: str) -> bool:
+    """Most words capitalised ("Trump Pauses Weapons Shipments to Ukraine"): the parser reads each as a name."""
+    words = re.findall(r"\b[A-Za-z][\w'’-]*", clause)
+    if len(words) < 4:
+        return False
+    long_words = [w for w in words if len(w) > 3]
+    return bool(long_words) and sum(w[0].isupper() for w in long_words) >= 0.8 * len(long_words)
+
+
+def sentence_case(clause: str, body: str, keep: tuple[tuple[int, int], ...] = ()) -> str:
+    """A title-case clause in sentence case, so common words parse as verbs and nouns again.
+
+    Which capitals are names is read from the body: a word keeps its capital when the body writes it so in the
+    middle of a sentence ("… aid to Ukraine"); spans in ``keep`` (figure names) and the first word keep theirs.
+    """
+
+    def lower(m: re.Match[str]) -> str:
+        word = m.group(0)
+        if m.start() == 0 or any(s <= m.start() < e for s, e in keep):
+            return word
+        if re.search(rf"[a-z,;]\s+{re.escape(word)}\b", body):
+            return word
+        return word.lower()
+
+    return _TITLE_WORD.sub(lower, clause)
+
+
+def full_name_subject(clause: str, start: int, end: int, name: str) -> str:
+    """The figure's full name in place of a bare surname opening a clause.
+
+    A verbless-looking headline "Trump rules out X" parses "Trump rules" as a noun phrase (trump is also a verb,
+    rules also a noun); "Donald Trump rules out X" parses as subject and verb, as in body prose.
+    """
+    if start != 0 or clause[start:end] == name:
+        return clause
+    return name + clause[end:]
