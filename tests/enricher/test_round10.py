@@ -3,38 +3,30 @@
 from __future__ import annotations
 
 from services.enricher.headline import explicit_verb, headline_clauses
-from shared.contracts import RawArticle
-from tests.enricher.conftest import PUBLISHED, stances
-
-BODY = "Donald Trump met reporters at the White House on Monday. Aides said the talks in Geneva would resume soon."
-
-
-def _titled(enricher, title: str, text: str = BODY) -> dict:
-    art = RawArticle(id="h1", source="test", url="https://example.test/h", published=PUBLISHED, title=title, text=text)
-    return {(o.actor, o.topic): o for o in enricher.enrich(art).observations}
+from tests.enricher.conftest import NEUTRAL_BODY, stances, titled
 
 
 def test_headline_ruling_out_gives_an_alertable_opposition_with_body_evidence(enricher):
-    got = _titled(enricher, "Trump rules out NATO membership for Kyiv")
+    got = titled(enricher, "Trump rules out NATO membership for Kyiv")
     obs = got[("trump", "ukraine-nato")]
     assert obs.stance == "oppose" and obs.confidence >= 0.5
-    assert obs.evidence[0].text == BODY[obs.evidence[0].start : obs.evidence[0].end]
+    assert obs.evidence[0].text == NEUTRAL_BODY[obs.evidence[0].start : obs.evidence[0].end]
     assert obs.evidence[0].start == 0  # no body sentence restates it: the first one naming the figure
 
 
 def test_question_headline_states_no_stance(enricher):
-    assert ("trump", "ukraine-nato") not in _titled(enricher, "Will Trump rule out NATO membership for Kyiv?")
+    assert ("trump", "ukraine-nato") not in titled(enricher, "Will Trump rule out NATO membership for Kyiv?")
 
 
 def test_body_stance_wins_over_a_contradicting_headline(enricher):
     text = "Donald Trump said on Monday that Ukraine should be able to join NATO one day."
-    got = _titled(enricher, "Trump rules out NATO membership for Kyiv", text)
+    got = titled(enricher, "Trump rules out NATO membership for Kyiv", text)
     assert got[("trump", "ukraine-nato")].stance == "support"
 
 
 def test_headline_figure_absent_from_the_body_gets_no_observation(enricher):
     text = "Air raid sirens sounded across Kyiv overnight as drones struck power stations in the east."
-    assert not _titled(enricher, "Zelensky renews call for Tomahawks", text)
+    assert not titled(enricher, "Zelensky renews call for Tomahawks", text)
 
 
 def test_headline_labels_and_questions_are_stripped_into_clauses():

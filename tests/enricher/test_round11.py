@@ -3,31 +3,22 @@
 from __future__ import annotations
 
 from services.enricher.headline import full_name_subject, is_title_case, sentence_case
-from shared.contracts import RawArticle
-from tests.enricher.conftest import PUBLISHED, stances
-
-#: A body that names the figure but restates no stance, so only the headline can supply one.
-BODY = "Donald Trump met reporters at the White House on Monday. Aides said the talks in Geneva would resume soon."
-
-
-def _titled(enricher, title: str, text: str = BODY) -> dict:
-    art = RawArticle(id="h1", source="test", url="https://example.test/h", published=PUBLISHED, title=title, text=text)
-    return {(o.actor, o.topic): o for o in enricher.enrich(art).observations}
+from tests.enricher.conftest import stances, titled
 
 
 def test_bare_surname_headline_ruling_out_missiles_is_read_as_a_sentence(enricher):
-    obs = _titled(enricher, "Trump rules out Tomahawks for Ukraine")[("trump", "tomahawks")]
+    obs = titled(enricher, "Trump rules out Tomahawks for Ukraine")[("trump", "tomahawks")]
     assert obs.stance == "oppose" and obs.confidence >= 0.5
 
 
 def test_bare_surname_headline_backing_penalties_gives_sanctions_support(enricher):
     assert (
-        _titled(enricher, "Trump backs tougher sanctions on Russia")[("trump", "russia-sanctions")].stance == "support"
+        titled(enricher, "Trump backs tougher sanctions on Russia")[("trump", "russia-sanctions")].stance == "support"
     )
 
 
 def test_title_case_headline_pausing_shipments_gives_aid_opposition(enricher):
-    obs = _titled(enricher, "Trump Pauses Weapons Shipments To Ukraine")[("trump", "ukraine-aid")]
+    obs = titled(enricher, "Trump Pauses Weapons Shipments To Ukraine")[("trump", "ukraine-aid")]
     assert obs.stance == "oppose"
 
 

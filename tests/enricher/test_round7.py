@@ -7,12 +7,7 @@ sanctions"). Each test names a general behaviour, not an article of any set.
 
 from __future__ import annotations
 
-from tests.enricher.conftest import stances
-
-
-def observation(enricher, text: str, actor: str, topic: str):
-    return stances(enricher, text).get((actor, topic))
-
+from tests.enricher.conftest import observation
 
 # -- the occasion dates the statement -----------------------------------------------------------------
 

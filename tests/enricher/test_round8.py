@@ -8,12 +8,7 @@ statement in the simple past ("kept saying"). Each test names a general behaviou
 
 from __future__ import annotations
 
-from tests.enricher.conftest import stances
-
-
-def observation(enricher, text: str, actor: str, topic: str):
-    return stances(enricher, text).get((actor, topic))
-
+from tests.enricher.conftest import observation
 
 # -- winning back land named by a pronoun -------------------------------------------------------------------
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from services.alerter.detect import record_of
 from services.replay import __main__ as replay_cli
-from shared.contracts import ObservationRecord, PositionChange, StanceObservation, alert_id_for
+from shared.contracts import PositionChange, StanceObservation, alert_id_for
 
 ARTICLES = [
     {
@@ -40,15 +41,6 @@ class FlipStep:
         if before is None or before.stance == obs.stance:
             return []
 
-        def record(o: StanceObservation) -> ObservationRecord:
-            return ObservationRecord(
-                stance=o.stance,
-                confidence=o.confidence,
-                evidence=o.evidence,
-                article=o.article,
-                observed_at=o.article.published,
-            )
-
         return [
             PositionChange(
                 alert_id=alert_id_for(obs.actor, obs.topic, before.stance, obs.stance, obs.article_id),
@@ -59,8 +51,8 @@ class FlipStep:
                 severity="reversal",
                 kind="cross-article",
                 article_id=obs.article_id,
-                before=record(before),
-                after=record(obs),
+                before=record_of(before),
+                after=record_of(obs),
                 extractor=obs.extractor,
                 created_at=datetime(2026, 2, 9, tzinfo=UTC),
             )
