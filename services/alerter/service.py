@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import httpx
 
@@ -19,33 +19,10 @@ from services.alerter.handle import ObservationHandler
 from services.alerter.routing import load_routing
 from services.alerter.settings import AlerterSettings
 from services.alerter.state import PositionStore
-from shared.bus import Bus, ConsumerLoop, Handler
-from shared.observability import Metrics
+from shared.bus import ConsumerLoop
 from shared.runtime import ServiceContext
 
 log = logging.getLogger("stancewatch.alerter")
-
-
-class ObservationLoop(ConsumerLoop):
-    """A consumer loop that also forgets the state of partitions taken away in a rebalance."""
-
-    def __init__(
-        self,
-        bus: Bus,
-        topics: Sequence[str],
-        group_id: str,
-        handler: Handler,
-        *,
-        store: PositionStore,
-        dead_letter_topic: str,
-        metrics: Metrics,
-    ) -> None:
-        super().__init__(bus, topics, group_id, handler, dead_letter_topic=dead_letter_topic, metrics=metrics)
-        self.store = store
-
-    async def _on_revoke(self, revoked: set[tuple[str, int]]) -> None:
-        await super()._on_revoke(revoked)
-        self.store.release({p for t, p in revoked if t in self.topics})
 
 
 async def body(
@@ -66,9 +43,7 @@ async def body(
     n_pos, n_alerts = await store.rebuild()
     log.info("state rebuilt: %d positions, %d alerts", n_pos, n_alerts)
     json_routes = api.routes(store)
-    ctx.routes.update(json_routes)
-    if ctx.http is not None:
-        ctx.http.routes.update(json_routes)
+    ctx.routes.update(json_routes)  # the health server serves this same dict
 
     own_client = client is None
     client = client or http_client(settings)
@@ -79,14 +54,16 @@ async def body(
     await worker.rebuild()
 
     handler = ObservationHandler(ctx.bus, ctx.topics, detector, store, routing, metrics=ctx.metrics)
-    observations = ObservationLoop(
+    observations_topic = ctx.topics.observations.name
+    observations = ConsumerLoop(
         ctx.bus,
-        [ctx.topics.observations.name],
+        [observations_topic],
         settings.group_id,
         handler,
-        store=store,
         dead_letter_topic=ctx.topics.dead_letters.name,
         metrics=ctx.metrics,
+        # Forget the positions of partitions that moved to another instance.
+        on_revoked=lambda revoked: store.release({p for t, p in revoked if t == observations_topic}),
     )
     deliveries = ConsumerLoop(
         ctx.bus,

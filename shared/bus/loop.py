@@ -39,6 +39,7 @@ class ConsumerLoop:
         batch_size: int = 100,
         metrics: Metrics | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_revoked: Callable[[set[tuple[str, int]]], None] | None = None,
     ) -> None:
         self.bus = bus
         self.topics = list(topics)
@@ -49,6 +50,8 @@ class ConsumerLoop:
         self.retry_backoff_s = retry_backoff_s
         self.batch_size = batch_size
         self._sleep = sleep
+        #: Told which (topic, partition)s moved away, after their offsets were committed.
+        self._on_revoked = on_revoked
         self._lock = asyncio.Lock()
         self._pending: dict[tuple[str, int], int] = {}
         self._consumer = None
@@ -70,6 +73,8 @@ class ConsumerLoop:
         # Wait for the batch in flight to finish, then commit it before the partitions move.
         async with self._lock:
             await self._commit()
+        if self._on_revoked is not None:
+            self._on_revoked(revoked)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set; the message in flight is finished and committed."""

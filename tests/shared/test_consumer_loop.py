@@ -130,3 +130,29 @@ async def test_a_cancelled_consumer_leaves_the_in_flight_message_uncommitted() -
     stop.set()
     await task
     assert got == ["x"]
+
+
+async def test_a_revocation_commits_what_was_done_then_tells_the_owner() -> None:
+    bus = MemoryBus()
+    await bus.start()
+    told: list[tuple[set[tuple[str, int]], int | None]] = []
+    done = asyncio.Event()
+
+    async def handler(rec: Record) -> None:
+        done.set()
+
+    loop = ConsumerLoop(
+        bus,
+        ["in"],
+        "g",
+        handler,
+        dead_letter_topic="dlq",
+        on_revoked=lambda parts: told.append((parts, bus._committed.get(("g", "in", 0)))),
+    )
+    await bus.publish("in", RawArticle(id="x", published=T0), key="x")
+    stop, task = await start_loop(loop)
+    await asyncio.wait_for(done.wait(), 5)
+    await loop._on_revoke({("in", 0)})  # what the broker's rebalance listener calls
+    stop.set()
+    await task
+    assert told == [({("in", 0)}, 1)]  # the offset was committed before the owner heard of it
