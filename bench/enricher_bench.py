@@ -5,7 +5,10 @@ Feeds synthetic ~600-word articles, written by the generator below, through
 all-mention stream, and the naive baseline (full spaCy pipeline, NER included, on every whole
 article), measured on a sample and extrapolated to articles/s.
 
-    .venv/bin/python bench/enricher_bench.py [--articles 2000] [--baseline-sample 100]
+    .venv/bin/python bench/enricher_bench.py [--articles 2000] [--baseline-sample 100] [--judge combined]
+
+With ``--judge`` other than ``rules`` it also reports the time the judge adds per article that
+names a figure (median and p95), measured around every call of the judge.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import time  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 
 from services.enricher.extract import Enricher  # noqa: E402
+from services.enricher.judges import JUDGES, Query, StanceJudge, Verdict, make_judge  # noqa: E402
 from services.enricher.nlp import load_pipeline  # noqa: E402
 from services.enricher.watchlist import load_watchlist  # noqa: E402
 from shared.contracts import RawArticle  # noqa: E402
@@ -85,6 +89,22 @@ def stream(n: int, share: float, seed: int) -> list[RawArticle]:
     return [make_article(i, rng, mention=(i % round(1 / share) == 0) if share < 1 else True) for i in range(n)]
 
 
+class TimedJudge:
+    """Wraps a judge and records how long each call took (one call per article)."""
+
+    def __init__(self, inner: StanceJudge) -> None:
+        self.inner = inner
+        self.id = inner.id
+        self.seconds: list[float] = []
+
+    def judge(self, queries: list[Query]) -> list[Verdict]:
+        t0 = time.perf_counter()
+        out = self.inner.judge(queries)
+        if queries:
+            self.seconds.append(time.perf_counter() - t0)
+        return out
+
+
 def rate(enricher: Enricher, articles: list[RawArticle]) -> tuple[float, int]:
     t0 = time.perf_counter()
     observations = sum(len(enricher.enrich(a).observations) for a in articles)
@@ -96,9 +116,11 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--all-mention", type=int, default=200, help="articles in the all-mention stream")
     parser.add_argument("--baseline-sample", type=int, default=100)
+    parser.add_argument("--judge", choices=JUDGES, default="rules")
     args = parser.parse_args()
 
-    enricher = Enricher(load_watchlist(), load_pipeline(MODEL))
+    timed = TimedJudge(make_judge(args.judge))
+    enricher = Enricher(load_watchlist(), load_pipeline(MODEL), judge=timed)
     full = load_pipeline(MODEL, with_ner=True)
     mixed = stream(args.articles, 0.1, seed=1)
     words = sum(len(a.text.split()) for a in mixed) / len(mixed)
@@ -116,6 +138,12 @@ def main() -> None:
     print(f"all-mention stream ({args.all_mention} articles):  {all_rate:8.1f} articles/s  ({all_obs} observations)")
     print(f"naive full pipeline (sample of {len(sample)}): {naive_rate:8.1f} articles/s")
     print(f"speed-up mixed vs naive: {mixed_rate / naive_rate:.1f}x")
+    if timed.seconds:
+        ms = sorted(1000 * t for t in timed.seconds)
+        print(
+            f"judge {timed.id}: {len(ms)} articles judged, added p50 {ms[len(ms) // 2]:.1f} ms, "
+            f"p95 {ms[int(len(ms) * 0.95)]:.1f} ms per article"
+        )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "alerter": ("services.alerter.__main__", "main", "run the alerter service (observations -> alerts)"),
     "ingest": ("services.ingester.oneshot", "main", "poll a feed list once, write articles as JSON lines"),
     "replay": ("services.replay.__main__", "main", "push an articles file through enrich + alert logic"),
+    "evaluate": ("services.evaluate.__main__", "main", "measure the stance judgement on the labelled sets"),
     "topics": ("services.topics", "main", "create the declared Kafka topics (idempotent)"),
 }
 

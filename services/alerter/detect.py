@@ -11,6 +11,11 @@ Semantics (the evaluation README's):
 * Observations below ``min_confidence`` are kept in the history but never move the position.
 * The same shift (actor, topic, from, to) reported again within ``corroboration_window`` is attached
   to the first alert as a corroboration; so is any later report of the new stance in that window.
+* Precision first: a reversal whose observation is less probable than ``instant_confidence`` is held as
+  the position's ``provisional`` change, not alerted; a second report of it from another source within
+  ``confirm_window`` confirms it and raises the alert (the first report's article, the second as a
+  corroboration). A report of the established stance drops what was held. ``instant_confidence=None``
+  (the class default; the services use ``DEFAULT_INSTANT_CONFIDENCE``) alerts every confident reversal at once.
 * Alerts are keyed by :func:`alert_id_for`; an id already emitted is never emitted again, so a
   replayed or redelivered observation cannot notify twice.
 
@@ -41,6 +46,9 @@ POLAR: frozenset[str] = frozenset({"support", "oppose"})
 DEFAULT_MIN_CONFIDENCE = 0.5
 DEFAULT_CORROBORATION_WINDOW = timedelta(hours=48)
 DEFAULT_HISTORY_LIMIT = 20
+#: Reversals at or above this probability alert at once; chosen on the development sets (README, "Evaluation").
+DEFAULT_INSTANT_CONFIDENCE = 0.9
+DEFAULT_CONFIRM_WINDOW = timedelta(hours=48)
 #: Recent alerts kept per (figure, topic) for corroboration; older ones are outside any sane window.
 RECENT_ALERTS_PER_KEY = 8
 
@@ -100,9 +108,13 @@ class ShiftDetector:
         min_confidence: float = DEFAULT_MIN_CONFIDENCE,
         corroboration_window: timedelta = DEFAULT_CORROBORATION_WINDOW,
         history_limit: int = DEFAULT_HISTORY_LIMIT,
+        instant_confidence: float | None = None,
+        confirm_window: timedelta = DEFAULT_CONFIRM_WINDOW,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.min_confidence = min_confidence
+        self.instant_confidence = instant_confidence
+        self.confirm_window = confirm_window
         self.corroboration_window = corroboration_window
         self.history_limit = max(2, history_limit)
         self.clock = clock
@@ -155,16 +167,29 @@ class ShiftDetector:
             return Detection(position=current.model_copy(update={"history": history, "updated_at": now}))
 
         candidate = self._candidate(current, obs)
-        update: dict[str, object] = {"latest": obs.stance, "updated_at": now}
+        confirmed: ObservationRecord | None = None
+        if candidate is not None and self._holds(candidate):
+            confirmed = self._confirms(current.provisional, obs)
+            if confirmed is None and obs.confidence < (self.instant_confidence or 0.0):
+                # the first report of a reversal we are not sure of: hold it
+                history = self._trimmed([*current.history, record], current.established)
+                return Detection(
+                    position=current.model_copy(update={"history": history, "updated_at": now, "provisional": record})
+                )
+        update: dict[str, object] = {"latest": obs.stance, "updated_at": now, "provisional": None}
         established = current.established
         if obs.stance in POLAR and current.established != obs.stance:
             established = obs.stance
-            update |= {"established": established, "established_since": record.observed_at}
-            update["last_change"] = record.observed_at
+            since = (confirmed or record).observed_at
+            update |= {"established": established, "established_since": since}
+            update["last_change"] = since
         elif candidate is not None:
             update["last_change"] = record.observed_at
         update["history"] = self._trimmed([*current.history, record], established)
         position = current.model_copy(update=update)
+        if confirmed is not None and candidate is not None:
+            alert = self._confirmed_alert(current, candidate, confirmed, obs, now)
+            return Detection(position=position, alerts=[alert] if alert.alert_id not in self.sent_ids else [])
 
         alerts: list[PositionChange] = []
         corroborated: list[PositionChange] = []
@@ -193,6 +218,33 @@ class ShiftDetector:
             self.load_alert(alert)
 
     # --- internals ------------------------------------------------------------------------------
+
+    def _holds(self, c: _Candidate) -> bool:
+        """The policy applies to cross-article reversals (support <-> oppose) when a threshold is set."""
+        return (
+            self.instant_confidence is not None
+            and c.kind == "cross-article"
+            and c.from_stance in POLAR
+            and c.to_stance in POLAR
+        )
+
+    def _confirms(self, held: ObservationRecord | None, obs: StanceObservation) -> ObservationRecord | None:
+        """The held record when ``obs`` is an independent second report of it within the window."""
+        if held is None or held.stance != obs.stance or held.article.id == obs.article_id:
+            return None
+        if held.article.source and held.article.source == obs.article.source:
+            return None  # the same outlet again is not a second source
+        if abs(obs.article.published - held.observed_at) > self.confirm_window:
+            return None
+        return held
+
+    def _confirmed_alert(
+        self, pos: Position, c: _Candidate, held: ObservationRecord, obs: StanceObservation, now: datetime
+    ) -> PositionChange:
+        """The alert a confirmed change raises: dated and keyed by its first report, the second attached."""
+        first = obs.model_copy(update={"article_id": held.article.id, "article": held.article})
+        alert = self._alert(first, c, held, now)
+        return alert.model_copy(update={"corroborations": [obs.article]})
 
     def _candidate(self, pos: Position, obs: StanceObservation) -> _Candidate | None:
         established, latest = pos.established, pos.latest

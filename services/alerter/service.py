@@ -38,6 +38,8 @@ async def body(
         min_confidence=settings.min_confidence,
         corroboration_window=settings.corroboration_window,
         history_limit=settings.history_limit,
+        instant_confidence=settings.alert_instant_confidence or None,
+        confirm_window=settings.alert_confirm_window,
     )
     store = PositionStore(ctx.bus, ctx.topics, detector, recent_limit=settings.recent_alerts)
     n_pos, n_alerts = await store.rebuild()

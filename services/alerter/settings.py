@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 
+from services.alerter.detect import DEFAULT_CONFIRM_WINDOW, DEFAULT_INSTANT_CONFIDENCE
 from shared.settings import ServiceSettings
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
@@ -45,6 +46,10 @@ class AlerterSettings(ServiceSettings):
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     #: Reports of the same shift within this window are corroborations, not new alerts.
     corroboration_window: timedelta = timedelta(hours=48)
+    #: Reversals at least this probable alert at once; less probable ones wait for a second source
+    #: (``alert_confirm_window``). 0 alerts every reversal at once.
+    alert_instant_confidence: float = Field(default=DEFAULT_INSTANT_CONFIDENCE, ge=0.0, le=1.0)
+    alert_confirm_window: timedelta = DEFAULT_CONFIRM_WINDOW
     #: Observations kept per (figure, topic) in the positions topic.
     history_limit: int = Field(default=20, ge=2, le=500)
     #: Alerts kept in memory for the /alerts route.
@@ -67,6 +72,7 @@ class AlerterSettings(ServiceSettings):
 
     @field_validator(
         "corroboration_window",
+        "alert_confirm_window",
         "delivery_backoff_base",
         "delivery_backoff_max",
         "delivery_retry_after_max",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.enricher.extract import Enricher
+from services.enricher.judges import make_judge
 from services.enricher.nlp import load_pipeline
 from services.enricher.settings import EnricherSettings
 from services.enricher.watchlist import load_watchlist
@@ -21,4 +22,5 @@ def build_enricher(settings: EnricherSettings, watchlist_path: str | None = None
         max_text_chars=settings.max_text_chars,
         max_sentence_chars=settings.max_sentence_chars,
         max_parsed_sentences=settings.max_parsed_sentences,
+        judge=make_judge(settings.judge, min_probability=settings.judge_min_probability),
     )

@@ -31,6 +31,8 @@ from services.enricher.attribution import (
 )
 from services.enricher.candidates import CandidateScanner, Scan
 from services.enricher.headline import explicit_verb, full_name_subject, headline_clauses, is_title_case, sentence_case
+from services.enricher.judges.base import Query, RuleReading, StanceJudge
+from services.enricher.judges.rules import RuleJudge
 from services.enricher.mentions import THIRD_PERSON, count_mentions, mentions_in
 from services.enricher.nlp import model_label
 from services.enricher.nominal import possessor_stance
@@ -82,6 +84,8 @@ _RHETORICAL = re.compile(r"[\"“‘']?\s*why\s+(?:would|should)\b", re.IGNORECA
 #: How far back (in sentences) a pronoun or a quote may reach for its figure.
 LOOKBACK = 4
 EVIDENCE_PER_OBSERVATION = 3
+#: Attribution uncertainty of a figure the rules did not attribute the clause to (read by the trained judge).
+OPEN_HOLDER_PENALTY = 0.05
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,16 @@ class Finding:
     sentence: int
     #: Where the topic cue starts in its sentence (headline clauses check the verb before it).
     cue_start: int = -1
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A query waiting for the judge, with what attribution and timing already decided."""
+
+    query: Query
+    penalty: float  # attribution uncertainty (a pronoun, a passive) taken off the judge's probability
+    past: bool
+    cue: CueMatch
 
 
 @dataclass
@@ -165,8 +179,13 @@ class Enricher:
         max_text_chars: int = 200_000,
         max_sentence_chars: int = 1_000,
         max_parsed_sentences: int = 80,
+        judge: StanceJudge | None = None,
     ) -> None:
         self.watchlist = watchlist
+        #: Decides polarity for every (figure, topic, sentence) the extractor attributes.
+        self.judge: StanceJudge = judge or RuleJudge()
+        #: Whether figures the rules did not attribute are also put to the judge (only a trained judge reads them).
+        self.open_holders = not isinstance(self.judge, RuleJudge)
         self.nlp = nlp
         self.ner_nlp = ner_nlp
         self.full_ner = full_ner and ner_nlp is not None
@@ -174,11 +193,14 @@ class Enricher:
         self.max_sentence_chars = max_sentence_chars
         self.max_parsed_sentences = max_parsed_sentences
         self.scanner = CandidateScanner(watchlist)
-        settings_key = f"{watchlist.digest}|{model_label(nlp)}|{full_ner}|{max_text_chars}|{max_sentence_chars}"
+        settings_key = (
+            f"{watchlist.digest}|{model_label(nlp)}|{full_ner}|{max_text_chars}|{max_sentence_chars}|{self.judge.id}"
+        )
         self.extractor = ExtractorInfo(
             version=f"{_package_version()}+{RULES_VERSION}",
             config_hash=hashlib.sha256(settings_key.encode()).hexdigest()[:12],
             model=model_label(nlp),
+            judge=self.judge.id,
         )
         #: Counters the service exports: why articles were skipped, how much was parsed.
         self.stats: Counter[str] = Counter()
@@ -260,7 +282,8 @@ class Enricher:
             if f.past:
                 continue  # "once backed …": a headline's history is not a stance to report now
             clause = work.sentences[f.sentence].text
-            f.confidence = 0.6 if explicit_verb(clause, f.cue_start) and f.stance != "undecided" else 0.45
+            cap = 0.6 if explicit_verb(clause, f.cue_start) and f.stance != "undecided" else 0.45
+            f.confidence = min(cap, f.confidence) if not isinstance(self.judge, RuleJudge) else cap
             out.append(f)
         return out
 
@@ -402,7 +425,7 @@ class Enricher:
                 candidates.setdefault(cue.sentence, []).append(cue)
         todo = sorted(candidates)[: self.max_parsed_sentences]
         self._parse(work, todo)
-        findings: list[Finding] = []
+        pending: list[_Pending] = []
         for i in todo:
             doc = work.docs[i]
             sent = work.sentences[i]
@@ -411,44 +434,108 @@ class Enricher:
                 span = doc.char_span(cue.start, cue.end, alignment_mode="expand")
                 if span is None or len(span) == 0:
                     continue
-                cue_toks = {t.i for t in span}
-                if _met_thing(span.root, fig_of_tok):
-                    continue  # "failing to meet the target"
-                owned = possessor_stance(
-                    span.root,
-                    cue.sign,
-                    fig_of_tok,
-                    lambda tok, i=i, doc=doc, figs=fig_of_tok: self._possessor_pronoun(work, i, doc, tok, figs),
-                )
-                if owned is not None:  # "Trump's reluctance to send them": the possessor holds it
-                    findings.append(Finding(owned[0], cue.topic, owned[1], False, 0.7, sent.index, cue.start))
-                    continue
-                c = climb(doc, span.root, cue_toks, fig_of_tok)
-                if c.circumstantial or self._reported_wish(work, i, doc, c):
-                    continue
-                holders = self._holders(work, i, doc, c, span, fig_of_tok)
-                if not holders:
-                    continue
-                topic = self.watchlist.by_topic[cue.topic]
-                lexicon = _target_lexicon(topic.lexicon) if cue.target else topic.lexicon
-                j = judge(c, cue.sign, cue_toks, lexicon, article.published)
-                if j.stance is None:
-                    j = self._answer(work, i, cue) or j
-                if j.stance is None:
-                    continue
-                if _RHETORICAL.match(sent.text) and sent.text.rstrip("\"”’' ").endswith("?"):
-                    j = Judgement({"support": "oppose", "oppose": "support"}.get(j.stance, j.stance), True, j.past)
-                if topic.context_figures:
-                    holders = _participant_holders(
-                        holders, topic.context_figures, _partners(span.root, fig_of_tok), _agent(span.root, fig_of_tok)
-                    )
-                for figure, penalty in holders:
-                    conf = (0.75 if j.explicit else 0.65) - penalty
-                    if j.stance == "undecided":
-                        conf = 0.6 - penalty
-                    findings.append(Finding(figure, cue.topic, j.stance, j.past, round(conf, 3), sent.index, cue.start))
+                read, past = self._rule_readings(work, i, doc, cue, span, fig_of_tok, article)
+                for figure, penalty, reading in read:
+                    pending.append(_Pending(self._query(work, i, doc, cue, figure, reading, past), penalty, past, cue))
+                if self.open_holders:
+                    # The trained judge also reads every figure present in the sentence that the rules did
+                    # not attribute: it was trained to answer "none" for another person's view.
+                    taken = {figure for figure, _, _ in read}
+                    for figure in self._present(work, i, doc, cue, fig_of_tok):
+                        if figure not in taken:
+                            q = self._query(work, i, doc, cue, figure, None, past)
+                            pending.append(_Pending(q, OPEN_HOLDER_PENALTY, past, cue))
+        verdicts = self.judge.judge([p.query for p in pending])
+        findings: list[Finding] = []
+        for p, v in zip(pending, verdicts, strict=True):
+            if v.stance is None:
+                continue
+            conf = round(max(0.0, v.probability - p.penalty), 3)
+            findings.append(
+                Finding(p.query.figure_id, p.cue.topic, v.stance, p.past, conf, p.cue.sentence, p.cue.start)
+            )
         self.stats["parsed_sentences"] += len(work.docs)
         return findings
+
+    def _query(
+        self, work: _Work, i: int, doc: Doc, cue: CueMatch, figure: str, reading: RuleReading | None, past: bool
+    ) -> Query:
+        """What the judge reads: the attributed figure, the topic's definition, the sentence and the one before."""
+        fig, topic = self.watchlist.by_figure[figure], self.watchlist.by_topic[cue.topic]
+        context = work.sentences[i - 1].text if i > 0 else ""
+        return Query(
+            figure_id=figure,
+            figure_name=fig.name,
+            topic_id=topic.id,
+            topic_label=topic.label,
+            topic_support=topic.support,
+            topic_oppose=topic.oppose,
+            sentence=work.sentences[i].text,
+            context=context,
+            cue=(cue.start, cue.end),
+            doc=doc,
+            rules=reading,
+            past=past,
+        )
+
+    def _rule_readings(
+        self, work: _Work, i: int, doc: Doc, cue: CueMatch, span, fig_of_tok: dict[int, str], article: RawArticle
+    ) -> tuple[list[tuple[str, float, RuleReading]], bool]:
+        """Holders the rules attribute the cue's clause to, with the rules' polarity reading, and its timing."""
+        sent = work.sentences[i]
+        cue_toks = {t.i for t in span}
+        if _met_thing(span.root, fig_of_tok):
+            return [], False  # "failing to meet the target"
+        topic = self.watchlist.by_topic[cue.topic]
+        owned = possessor_stance(
+            span.root,
+            cue.sign,
+            fig_of_tok,
+            lambda tok, i=i, doc=doc, figs=fig_of_tok: self._possessor_pronoun(work, i, doc, tok, figs),
+        )
+        if owned is not None:  # "Trump's reluctance to send them": the possessor holds it
+            return [(owned[0], 0.0, RuleReading(owned[1], True, "possessor"))], False
+        c = climb(doc, span.root, cue_toks, fig_of_tok)
+        lexicon = _target_lexicon(topic.lexicon) if cue.target else topic.lexicon
+        j = judge(c, cue.sign, cue_toks, lexicon, article.published)
+        if c.circumstantial or self._reported_wish(work, i, doc, c):
+            return [], j.past
+        holders = self._holders(work, i, doc, c, span, fig_of_tok)
+        if not holders:
+            return [], j.past
+        path = "clause"
+        if j.stance is None:
+            answered = self._answer(work, i, cue)
+            if answered is not None:
+                j, path = answered, "answer"
+        if j.stance is not None and _RHETORICAL.match(sent.text) and sent.text.rstrip("\"”’' ").endswith("?"):
+            j = Judgement({"support": "oppose", "oppose": "support"}.get(j.stance, j.stance), True, j.past)
+            path = "rhetorical"
+        if topic.context_figures:
+            holders = _participant_holders(
+                holders, topic.context_figures, _partners(span.root, fig_of_tok), _agent(span.root, fig_of_tok)
+            )
+        reading = RuleReading(j.stance, j.explicit, path)
+        return [(figure, penalty, reading) for figure, penalty in holders], j.past
+
+    def _present(self, work: _Work, i: int, doc: Doc, cue: CueMatch, fig_of_tok: dict[int, str]) -> list[str]:
+        """Figures present in sentence ``i``: named in it, its paragraph's speaker, its quote's speaker, or
+        the figure its pronoun subject stands for."""
+        out = sorted(set(fig_of_tok.values()))
+        sent = work.sentences[i]
+        speaker = work.speakers.get(sent.paragraph)
+        if speaker is not None:
+            out.append(speaker)
+        quote = inside(work.quotes, sent.start + cue.start)
+        if quote is not None:
+            said = self._quote_speaker(work, quote)
+            if said is not None:
+                out.append(said)
+        if not fig_of_tok:
+            ref = self._subject_of_sentence(work, i)
+            if ref is not None and ref.kind == "figure" and ref.figure:
+                out.append(ref.figure)
+        return list(dict.fromkeys(out))
 
     @staticmethod
     def _reported_wish(work: _Work, i: int, doc: Doc, c) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from shared.settings import ServiceSettings
@@ -21,4 +23,8 @@ class EnricherSettings(ServiceSettings):
     max_sentence_chars: int = Field(default=1_000, ge=100)
     #: At most this many sentences are parsed per article (candidates plus context).
     max_parsed_sentences: int = Field(default=80, ge=1)
+    #: Which stance judge decides polarity: ``combined`` (model + rules), ``model`` or ``rules``.
+    judge: Literal["rules", "model", "combined"] = "combined"
+    #: The trained judge abstains below this probability.
+    judge_min_probability: float = Field(default=0.5, ge=0.0, le=1.0)
     consumer_group: str = "stancewatch-enricher"

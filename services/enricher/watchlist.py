@@ -104,6 +104,9 @@ class Topic:
     context: re.Pattern[str] | None
     context_figures: frozenset[str]
     lexicon: dict[str, int]
+    #: What "support" and "oppose" mean, in words: the trained judge reads them with the sentence.
+    support: str = ""
+    oppose: str = ""
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,8 @@ def _compile_topic(spec: TopicSpec) -> Topic:
         context=re.compile(spec.context, flags) if spec.context else None,
         context_figures=frozenset(spec.context_figures),
         lexicon=lexicon,
+        support=spec.support,
+        oppose=spec.oppose,
     )
 
 

@@ -86,8 +86,12 @@ def alert_line(alert: PositionChange) -> dict:
     }
 
 
-def default_alert_step() -> AlertStep | None:
-    """The alerter's pure detector, if that package is present in this installation."""
+def default_alert_step(instant_confidence: float | None = -1.0) -> AlertStep | None:
+    """The alerter's pure detector, if that package is present in this installation.
+
+    ``instant_confidence`` is the precision-first threshold: the alerter's default when not given, ``None``
+    to alert every confident reversal at once.
+    """
     try:
         if importlib.util.find_spec("services.alerter.detect") is None:
             return None
@@ -95,7 +99,11 @@ def default_alert_step() -> AlertStep | None:
     except ImportError:
         return None
     detector = getattr(module, "ShiftDetector", None)
-    return detector() if detector is not None else None
+    if detector is None:
+        return None
+    if instant_confidence is not None and instant_confidence < 0:
+        instant_confidence = module.DEFAULT_INSTANT_CONFIDENCE
+    return detector(instant_confidence=instant_confidence)  # type: ignore[no-any-return]
 
 
 def write_results(

@@ -32,6 +32,8 @@ class ExtractorInfo(BaseModel):
     #: Short hash of the watchlist and settings that shaped the output.
     config_hash: str
     model: str | None = None
+    #: The stance judge that decided polarity (``rules-r11``, ``model-…``, ``combined-…``).
+    judge: str | None = None
 
 
 class PastStance(BaseModel):

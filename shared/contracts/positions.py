@@ -34,6 +34,9 @@ class Position(Contract):
     history: list[ObservationRecord] = Field(default_factory=list)
     last_change: UtcDatetime | None = None
     updated_at: UtcDatetime | None = None
+    #: A reversal reported once with a probability below the instant threshold, held until a second
+    #: independent source confirms it (precision-first policy); None when nothing is held.
+    provisional: ObservationRecord | None = None
 
     @property
     def key(self) -> str:

@@ -21,6 +21,7 @@ def obs(
     past: str | None = None,
     title: str | None = None,
     sentence: str | None = None,
+    source: str = "Test Wire",
 ) -> StanceObservation:
     """One observation published ``hours`` after T0."""
     text = sentence or f"{actor} said something about {topic} ({stance}) in {article_id}."
@@ -37,7 +38,7 @@ def obs(
         article=ArticleRef(
             id=article_id,
             title=title or f"Headline of {article_id}",
-            source="Test Wire",
+            source=source,
             url=f"https://news.test/{article_id}",
             published=T0 + timedelta(hours=hours),
         ),

@@ -1,0 +1,27 @@
+"""Stance judges behind one seam (``base.StanceJudge``), and the factory that picks one by name."""
+
+from __future__ import annotations
+
+from services.enricher.judges.base import Query, RuleReading, StanceJudge, Verdict
+
+JUDGES = ("rules", "model", "combined")
+
+__all__ = ["JUDGES", "Query", "RuleReading", "StanceJudge", "Verdict", "make_judge"]
+
+
+def make_judge(name: str, *, min_probability: float = 0.5) -> StanceJudge:
+    """``rules`` (hand-written, r11), ``model`` (fine-tuned encoder) or ``combined``."""
+    from services.enricher.judges.rules import RuleJudge
+
+    if name == "rules":
+        return RuleJudge()
+    from services.enricher.judges.model import ModelJudge
+
+    model = ModelJudge(min_probability=min_probability)
+    if name == "model":
+        return model
+    if name == "combined":
+        from services.enricher.judges.combined import CombinedJudge
+
+        return CombinedJudge(model, RuleJudge())
+    raise ValueError(f"judge: unknown judge {name!r} (one of {', '.join(JUDGES)})")
