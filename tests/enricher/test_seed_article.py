@@ -9,8 +9,8 @@ import pytest
 
 from tests.enricher.conftest import article
 
-# The seed article lies in the shared folder beside the checkout (../shared), read-only.
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "000_dbee41912bf1d351.txt"
+# The article the project started from, carried in the repository (data/seed/).
+SEED = Path(__file__).resolve().parents[2] / "data" / "seed" / "000_dbee41912bf1d351.txt"
 
 
 @pytest.fixture(scope="module")

@@ -18,11 +18,10 @@ from services.ingester.cycle import poll_once
 from services.ingester.feedlist import FeedSpec
 from shared.contracts import RawArticle
 from tests.ingester.conftest import ListSink, make_poller
+from tests.ingester.feedparser_corpus import feedparser_corpus
 from tests.ingester.local_server import LocalServer, Reply, Seen
 
-REPO = Path(__file__).resolve().parents[2]
 OWN_CORPUS = Path(__file__).resolve().parent / "corpus"
-FEEDPARSER_CORPUS = REPO / ".." / "shared" / "feed-corpus" / "feedparser-tests"
 KNOWN_KINDS = {"parse", "too_large", "http", "timeout", "connect", "redirect", "network", "decoding"}
 
 #: file -> (titles of the articles expected, in feed order) or a fragment of the rejection reason.
@@ -143,8 +142,7 @@ async def test_own_corpus_normalises_links_dates_and_languages(server: LocalServ
 async def test_every_feedparser_corpus_feed_is_parsed_or_rejected_with_a_reason(
     server: LocalServer, client: httpx.AsyncClient
 ) -> None:
-    assert FEEDPARSER_CORPUS.is_dir(), f"feed corpus missing: expected it at {FEEDPARSER_CORPUS.resolve()}"
-    paths = serve_directory(server, FEEDPARSER_CORPUS, "*.xml")
+    paths = serve_directory(server, feedparser_corpus(), "*.xml")
     assert len(paths) > 2000
     sink = ListSink()
     poller = make_poller(client, sink=sink, fulltext=False, max_per_host=16)

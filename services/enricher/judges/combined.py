@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from services.enricher.judges.base import Query, StanceJudge, Verdict
 
 OPPOSITE = {"support": "oppose", "oppose": "support"}
+#: Bumped whenever the way the two are combined changes, so a blind score names what it measured.
+VERSION = "c2"
 
 
 class CombinedJudge:
@@ -23,7 +25,7 @@ class CombinedJudge:
         self.model = model
         self.rules = rules
         self.overrule = overrule
-        self.id = f"combined-{model.id}+{rules.id}"
+        self.id = f"combined-{VERSION}-{model.id}+{rules.id}"
 
     def judge(self, queries: Sequence[Query]) -> list[Verdict]:
         out = []

@@ -51,7 +51,7 @@ def test_an_evaluative_adjective_decides_against_the_verb(model: ModelJudge) -> 
 def test_the_enricher_records_which_judge_decided(combined: Enricher) -> None:
     enriched = combined.enrich(article("Donald Trump said sending Tomahawks to Ukraine would be reckless."))
     (obs,) = enriched.observations
-    assert obs.extractor.judge == combined.judge.id and obs.extractor.judge.startswith("combined-model-")
+    assert obs.extractor.judge == combined.judge.id and obs.extractor.judge.startswith("combined-c2-model-")
     assert obs.confidence < 1.0
 
 
