@@ -47,7 +47,7 @@ DEFAULT_MIN_CONFIDENCE = 0.5
 DEFAULT_CORROBORATION_WINDOW = timedelta(hours=48)
 DEFAULT_HISTORY_LIMIT = 20
 #: Reversals at or above this probability alert at once; chosen on the development sets (README, "Evaluation").
-DEFAULT_INSTANT_CONFIDENCE = 0.9
+DEFAULT_INSTANT_CONFIDENCE = 0.8
 DEFAULT_CONFIRM_WINDOW = timedelta(hours=48)
 #: Recent alerts kept per (figure, topic) for corroboration; older ones are outside any sane window.
 RECENT_ALERTS_PER_KEY = 8

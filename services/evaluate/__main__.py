@@ -4,6 +4,7 @@
     stancewatch evaluate --set ID [--judge J]         replay one development set and score it
     stancewatch evaluate --all [--judge J ...]        every development set, one table row per set and judge
     stancewatch evaluate --blind ID --judge J         score a blind set ONCE for this judge version and record it
+    stancewatch evaluate --sweep-instant [--judge J]  pooled alert P/R over the development sets per hold threshold
 
 A blind set is never scored without recording: the score goes to ``data/blind-scores.yaml``, and a second
 scoring of the same set by the same judge version is refused.
@@ -71,8 +72,11 @@ def run_set(entry: dict[str, Any], judge: str, enricher: Any = None) -> dict[str
             ]
             scored["hold_hours_median"] = round(sorted(held)[len(held) // 2], 1) if held else 0.0
             if policy == "confirm":
+                from services.alerter.detect import DEFAULT_INSTANT_CONFIDENCE
+
                 report = scored
                 report["policy"] = "confirm"
+                report["instant_confidence"] = DEFAULT_INSTANT_CONFIDENCE
             else:
                 report["immediate"] = {
                     k: scored[k] for k in ("alerts_strict", "alerts_lenient", "spurious_alerts", "missed_alerts")
@@ -103,6 +107,35 @@ def _row(set_id: str, report: dict[str, Any]) -> str:
         f"stance_p={report['stance']['precision']} stance_r={report['stance']['recall']} "
         f"stance_f1={report['stance']['f1']} polarity_acc={report['polarity']['accuracy']}"
     )
+
+
+SWEEP = (None, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
+
+
+def sweep_instant(judge: str) -> None:
+    """Alert precision and recall pooled over the article-level development sets, per instant threshold."""
+    from services.alerter.detect import ShiftDetector
+    from services.replay.__main__ import alert_line, observation_line, read_articles
+
+    enricher = _enricher(judge)
+    counts = {t: [0, 0, 0] for t in SWEEP}  # right, raised, gold
+    for entry in _sets():
+        if entry["use"] != "development" or entry["level"] != "article":
+            continue
+        gold = json.loads((ROOT / entry["gold"]).read_text(encoding="utf-8"))
+        observations = [o for a in read_articles(ROOT / entry["articles"], []) for o in enricher.enrich(a).observations]
+        lines = [observation_line(o) for o in observations]
+        for t in SWEEP:
+            step = ShiftDetector(instant_confidence=t)
+            alerts = [alert_line(a) for o in observations for a in step.observe(o)]
+            strict = score_run(gold, lines, alerts)["alerts_strict"]
+            right = round(strict["precision"] * strict["predicted"])
+            for n, v in enumerate((right, strict["predicted"], strict["gold"])):
+                counts[t][n] += v
+    for t, (right, raised, gold_n) in counts.items():
+        p, r = (right / raised if raised else 0.0), (right / gold_n if gold_n else 0.0)
+        label = "at once" if t is None else f"hold below {t}"
+        print(f"{enricher.judge.id} {label:<16} alerts P {p:.3f} R {r:.3f} ({right} right of {raised}, {gold_n} gold)")
 
 
 def record_blind(set_id: str, judge: str) -> int:
@@ -139,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=("rules", "model", "combined"),
         help="which judge (repeatable with --all; default combined)",
     )
+    parser.add_argument("--sweep-instant", action="store_true", help="choose the alert hold threshold (dev sets)")
     parser.add_argument("--json", action="store_true", help="print the full report as JSON")
     args = parser.parse_args(argv)
     judges = args.judge or ["combined"]
@@ -154,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.blind:
             return record_blind(args.blind, judges[0])
+        if args.sweep_instant:
+            for judge in judges:
+                sweep_instant(judge)
+            return 0
         ids = [args.set_id] if args.set_id else [s["id"] for s in _sets() if s["use"] == "development"]
         if not args.set_id and not args.all:
             parser.error("give GOLD.json RUN_DIR, --set ID, --all or --blind ID")

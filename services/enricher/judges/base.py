@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from spacy.tokens import Doc
+if TYPE_CHECKING:  # the seam itself needs no parser: training and the model judge run without spaCy
+    from spacy.tokens import Doc
 
 STANCES = ("support", "oppose", "undecided")
 
