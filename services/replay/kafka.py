@@ -15,6 +15,11 @@ import uuid
 from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import (
+    CoordinatorLoadInProgressError,
+    GroupCoordinatorNotAvailableError,
+    NotCoordinatorForGroupError,
+)
 
 from services.alerter.service import body as alerter_body
 from services.alerter.settings import AlerterSettings
@@ -28,6 +33,7 @@ from shared.settings import ServiceSettings, load_settings
 from shared.topics import Topics
 
 ENRICHER_GROUP = "replay-enricher"
+_announced: set[str] = set()
 ALERTER_GROUP = "replay-alerter"
 
 
@@ -35,8 +41,18 @@ class ReplayTimeout(BusError):
     """The services did not catch up in time."""
 
 
+#: A freshly formatted broker has no group coordinator until it has created ``__consumer_offsets``.
+COORDINATOR_PENDING = (GroupCoordinatorNotAvailableError, CoordinatorLoadInProgressError, NotCoordinatorForGroupError)
+
+
 async def _committed(admin: AIOKafkaAdminClient, group: str, topic: str) -> int:
-    offsets = await admin.list_consumer_group_offsets(group)
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    except COORDINATOR_PENDING:
+        if group not in _announced:
+            _announced.add(group)
+            print(f"replay: waiting for the broker's group coordinator for {group} (a fresh broker is starting up)")
+        return 0  # nothing committed yet; the caller's deadline bounds the wait
     return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset > 0)
 
 
