@@ -22,5 +22,5 @@ def build_enricher(settings: EnricherSettings, watchlist_path: str | None = None
         max_text_chars=settings.max_text_chars,
         max_sentence_chars=settings.max_sentence_chars,
         max_parsed_sentences=settings.max_parsed_sentences,
-        judge=make_judge(settings.judge, min_probability=settings.judge_min_probability),
+        judge=make_judge(settings.judge, min_probability=settings.judge_min_probability, int8=settings.judge_int8),
     )

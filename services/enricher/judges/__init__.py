@@ -9,7 +9,7 @@ JUDGES = ("rules", "model", "combined")
 __all__ = ["JUDGES", "Query", "RuleReading", "StanceJudge", "Verdict", "make_judge"]
 
 
-def make_judge(name: str, *, min_probability: float = 0.5) -> StanceJudge:
+def make_judge(name: str, *, min_probability: float = 0.5, int8: bool = False) -> StanceJudge:
     """``rules`` (hand-written, r11), ``model`` (fine-tuned encoder) or ``combined``."""
     from services.enricher.judges.rules import RuleJudge
 
@@ -17,7 +17,7 @@ def make_judge(name: str, *, min_probability: float = 0.5) -> StanceJudge:
         return RuleJudge()
     from services.enricher.judges.model import ModelJudge
 
-    model = ModelJudge(min_probability=min_probability)
+    model = ModelJudge(min_probability=min_probability, int8=int8)
     if name == "model":
         return model
     if name == "combined":

@@ -47,25 +47,52 @@ def _load(adapter_path: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarra
     return merged, head, temperature
 
 
+def _quantized(model: bytes) -> bytes:
+    """Weights to int8 per output channel (dynamic activations): about twice as fast on one core.
+
+    Measured on the corpus split: the int8 graph agrees with float32 on 96% of verdicts. It is a
+    different judge version (``-int8`` in its id) and is scored as one.
+    """
+    import tempfile
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "judge.onnx", Path(tmp) / "judge-int8.onnx"
+        src.write_bytes(model)
+        quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=True)
+        return dst.read_bytes()
+
+
 class ModelJudge:
     """Polarity from the fine-tuned encoder; abstains when "none" wins or no stance reaches ``min_probability``."""
 
     def __init__(
-        self, adapter: Path = DEFAULT_ADAPTER, *, min_probability: float = 0.5, batch: int = 16, max_length: int = 96
+        self,
+        adapter: Path = DEFAULT_ADAPTER,
+        *,
+        min_probability: float = 0.5,
+        batch: int = 16,
+        max_length: int = 96,
+        int8: bool = False,
     ) -> None:
         import onnxruntime as ort
 
         from services.enricher.judges import graph
 
         params, head, self.temperature = _load(str(adapter))
+        model = graph.build(params, head)
+        if int8:
+            model = _quantized(model)
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(graph.build(params, head), options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
         self.tokenizer = encoder.Tokenizer(max_length)
         self.min_probability = min_probability
         self.batch = batch
-        self.id = f"model-minilm-{hashlib.sha256(Path(adapter).read_bytes()).hexdigest()[:8]}"
+        suffix = "-int8" if int8 else ""
+        self.id = f"model-minilm-{hashlib.sha256(Path(adapter).read_bytes()).hexdigest()[:8]}{suffix}"
 
     def probabilities(self, queries: Sequence[Query]) -> np.ndarray:
         """Calibrated probabilities over ``LABELS`` for each query (rows in query order)."""

@@ -89,3 +89,28 @@ def test_an_earlier_view_inside_the_sentence_is_kept_apart_from_the_current_one(
     )
     (obs,) = [o for o in combined.enrich(article(text)).observations if o.topic == "ukraine-territory"]
     assert obs.stance == "oppose" and obs.past is not None and obs.past.stance == "support"
+
+
+def test_the_onnx_graph_computes_what_the_training_forward_pass_computes(model: ModelJudge) -> None:
+    from services.enricher.judges import encoder
+    from services.enricher.judges.model import DEFAULT_ADAPTER, _load
+    from services.enricher.judges.pairs import first_segment, second_segment
+
+    params, head, _ = _load(str(DEFAULT_ADAPTER))
+    pairs = [
+        (first_segment("Donald Trump", "Tomahawks", "supply them"), second_segment("He said no to Tomahawks.", "")),
+        (first_segment("Mark Rutte", "Aid", "keep aid flowing"), second_segment("Rutte wants more aid now.", "x")),
+    ]
+    b = model.tokenizer.encode(pairs)
+    feed = {"input_ids": b.ids.astype(np.int64), "token_type_ids": b.types.astype(np.int64), "attention_mask": b.mask}
+    (logits,) = model.session.run(["logits"], feed)
+    reference = encoder.head(np, head, encoder.encode(np, params, b.ids, b.types, b.mask.astype(np.float32)))
+    assert np.allclose(logits, reference, atol=1e-3)
+
+
+def test_the_int8_judge_is_its_own_version_and_mostly_agrees_with_the_float_one(model: ModelJudge) -> None:
+    small = ModelJudge(int8=True)
+    assert small.id == model.id + "-int8"
+    qs = [query(c["text"], c["actor"], c["topic"]) for c in CASES]
+    agree = (small.probabilities(qs).argmax(1) == model.probabilities(qs).argmax(1)).mean()
+    assert agree >= 0.85
