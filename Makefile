@@ -4,7 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 KAFKA := deploy/kafka/kafka.sh
-export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:9092
+# One setting moves the local broker: KAFKA_PORT drives the broker script, the clients, the demo and the tests.
+export KAFKA_PORT ?= 9092
+export KAFKA_CONTROLLER_PORT ?= $(shell echo $$(( $(KAFKA_PORT) + 1 )))
+export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
 PYTEST_ARGS ?=
 
 .PHONY: install kafka-up kafka-down kafka-status test unit lint demo bench clean

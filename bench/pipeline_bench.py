@@ -290,7 +290,7 @@ def main() -> None:
     parser.add_argument("--rates", default="20,50,100", help="comma-separated articles/s, one phase each")
     parser.add_argument("--seconds", type=float, default=60.0, help="length of each phase")
     args = parser.parse_args()
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{os.environ.get('KAFKA_PORT', '9092')}")
     asyncio.run(run([int(r) for r in args.rates.split(",")], args.seconds, bootstrap))
 
 

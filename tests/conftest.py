@@ -12,7 +12,7 @@ import pytest
 from shared.bus import KafkaBus
 from shared.topics import Topics
 
-BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{os.environ.get('KAFKA_PORT', '9092')}")
 
 
 def _broker_reachable(bootstrap: str) -> bool:

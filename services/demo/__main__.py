@@ -126,9 +126,20 @@ def print_alert(received: Received) -> None:
     print("\n" + render_alert(received.alert, colour=sys.stdout.isatty()) + "\n", flush=True)
 
 
+def _port_taken(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 def run_on_kafka(args: argparse.Namespace) -> int:
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    port = int(os.environ.get("KAFKA_PORT", "9092"))
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{port}")
     was_running = subprocess.run([str(KAFKA), "status"], capture_output=True).returncode == 0
+    if not was_running and _port_taken(port):
+        print(f"demo: port {port} is taken by another program, not our broker — running in one process on the "
+              "in-memory bus (set KAFKA_PORT to a free port for Kafka)")  # fmt: skip
+        return asyncio.run(run_in_memory(args))
     if not was_running and subprocess.run([str(KAFKA), "start"]).returncode != 0:
         print("demo: the local Kafka broker did not start (see .cache/kafka-*.log)", file=sys.stderr)
         return 1

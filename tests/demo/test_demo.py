@@ -3,7 +3,9 @@ runs the whole pipeline in one process and shows verified alerts."""
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +68,22 @@ def test_in_memory_demo_shows_verified_alerts_and_exits_cleanly() -> None:
     assert "REVERSAL" in proc.stdout and "Donald Trump" in proc.stdout
     received = int(re.search(r"demo: (\d+) alerts received \(signatures verified\)", proc.stdout).group(1))
     assert received >= 3
+
+
+def test_demo_falls_back_to_the_in_memory_bus_when_another_program_holds_the_kafka_port() -> None:
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        env = {**os.environ, "KAFKA_PORT": str(port), "KAFKA_CONTROLLER_PORT": str(port + 1)}
+        env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+        proc = subprocess.run(
+            [sys.executable, "-m", "services.demo", "--speed", "8", "--poll-interval", "1", "--duration", "3"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"port {port} is taken by another program" in proc.stdout and "in-memory bus" in proc.stdout
