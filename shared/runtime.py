@@ -7,6 +7,7 @@ the body finishes its in-flight work and commits, then the bus and HTTP server c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -31,6 +32,8 @@ class ServiceContext:
     stop: asyncio.Event
     #: Set by the body once it is consuming; drives /readyz.
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Whether the broker answered the last probe; /readyz needs it too.
+    broker_up: bool = True
     #: Extra read-only JSON routes for the HTTP server (e.g. the alerter's /positions).
     routes: dict[str, JsonRoute] = field(default_factory=dict)
     http: HealthServer | None = None
@@ -74,12 +77,22 @@ async def serve(
         if settings.create_topics:
             await bus.ensure_topics(topics.all())
         ctx.http = HealthServer(
-            metrics, settings.http_host, settings.http_port, ready=ctx.ready.is_set, routes=ctx.routes
+            metrics,
+            settings.http_host,
+            settings.http_port,
+            ready=lambda: ctx.ready.is_set() and ctx.broker_up,
+            routes=ctx.routes,
         )
         port = await ctx.http.start()
         up.set(1, service=name)
         log.info("%s started", name, extra={"service": name, "http_port": port})
-        await body(ctx)
+        probe = asyncio.create_task(probe_broker(ctx, settings.broker_probe_interval.total_seconds()))
+        try:
+            await body(ctx)
+        finally:
+            probe.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await probe
     except StancewatchError:
         log.exception("%s failed", name, extra={"service": name})
         raise
@@ -89,6 +102,21 @@ async def serve(
             await ctx.http.stop()
         await bus.stop()
         log.info("%s stopped", name, extra={"service": name})
+
+
+async def probe_broker(ctx: ServiceContext, interval_s: float) -> None:
+    """Keep ``ctx.broker_up`` true to the broker: readiness fails within one interval of an outage."""
+    gauge = ctx.metrics.gauge("broker_reachable", "1 while the broker answers the readiness probe", ["service"])
+    while True:
+        up = await ctx.bus.reachable(timeout_s=min(2.0, interval_s))
+        if up != ctx.broker_up:
+            level = logging.INFO if up else logging.WARNING
+            log.log(
+                level, "broker %s", "reachable again" if up else "unreachable: not ready", extra={"service": ctx.name}
+            )
+        ctx.broker_up = up
+        gauge.set(1 if up else 0, service=ctx.name)
+        await asyncio.sleep(interval_s)
 
 
 def run_service(name: str, settings: ServiceSettings, body: Body, **kw: object) -> int:

@@ -6,6 +6,7 @@ into a :class:`ConfigError` that names the environment variable.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal, TypeVar
 
 from pydantic import AliasChoices, Field, ValidationError
@@ -32,6 +33,8 @@ class ServiceSettings(BaseSettings):
     #: Host and port of the /healthz, /readyz and /metrics endpoint (0 = pick a free port).
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=0, ge=0, le=65535)
+    #: How often readiness checks that the broker answers (/readyz is 503 within one interval of an outage).
+    broker_probe_interval: timedelta = timedelta(seconds=2)
     #: Create missing topics at start-up (off where an operator such as Strimzi owns them).
     create_topics: bool = True
     #: Replication factor for topics this service creates (3 on a production cluster).

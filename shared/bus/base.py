@@ -72,6 +72,10 @@ class Bus(ABC):
     async def ensure_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
         """Create the missing topics with their declared config; return the names created."""
 
+    async def reachable(self, timeout_s: float = 2.0) -> bool:
+        """Whether the broker answers now (drives readiness); a bus in this process always does."""
+        return True
+
 
 def encode_value(value: Payload) -> bytes | None:
     if value is None or isinstance(value, bytes):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -106,6 +107,20 @@ class KafkaBus(Bus):
         self.client_id = client_id
         self.replication_factor = replication_factor
         self._producer: AIOKafkaProducer | None = None
+
+    async def reachable(self, timeout_s: float = 2.0) -> bool:
+        """A TCP connection to any bootstrap broker within ``timeout_s``: cheap, and false the moment it is down."""
+        for server in self.bootstrap.split(","):
+            host, _, port = server.strip().rpartition(":")
+            try:
+                _, writer = await asyncio.wait_for(asyncio.open_connection(host.strip("[]"), int(port)), timeout_s)
+            except (OSError, TimeoutError, ValueError):
+                continue
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+            return True
+        return False
 
     async def start(self) -> None:
         if self._producer is not None:
