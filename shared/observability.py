@@ -175,8 +175,41 @@ class JsonLogFormatter(logging.Formatter):
         return json.dumps(out, default=str, ensure_ascii=False)
 
 
+class RepeatFilter(logging.Filter):
+    """One line per interval for a repeated warning or error, then the count of those held back.
+
+    A broker outage makes every client retry and log the same failure many times a second; an
+    operator needs to see that it happens and how often, not thousands of identical lines. Records
+    are "the same" when logger, level and message template match. Time is injected for tests.
+    """
+
+    def __init__(self, interval_s: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.interval_s = interval_s
+        self.clock = clock
+        self._seen: dict[tuple[str, int, str], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        key = (record.name, record.levelno, str(record.msg))
+        now = self.clock()
+        last, held = self._seen.get(key, (float("-inf"), 0))
+        if now - last < self.interval_s:
+            self._seen[key] = (last, held + 1)
+            return False
+        if held:
+            record.msg = f"{record.msg} (and {held} more like it in the last {now - last:.0f}s)"
+        self._seen[key] = (now, 0)
+        if len(self._seen) > 10_000:  # bounded: forget the oldest templates
+            for old in sorted(self._seen, key=lambda k: self._seen[k][0])[:5_000]:
+                del self._seen[old]
+        return True
+
+
 def configure_logging(level: str = "INFO", json_format: bool = True) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RepeatFilter())
     handler.setFormatter(
         JsonLogFormatter() if json_format else logging.Formatter("%(levelname)s %(name)s: %(message)s")
     )
