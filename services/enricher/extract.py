@@ -184,8 +184,8 @@ class Enricher:
         self.watchlist = watchlist
         #: Decides polarity for every (figure, topic, sentence) the extractor attributes.
         self.judge: StanceJudge = judge or RuleJudge()
-        #: Whether figures the rules did not attribute are also put to the judge (only a trained judge reads them).
-        self.open_holders = not isinstance(self.judge, RuleJudge)
+        #: Whether figures the rules did not attribute are also put to the judge (a judge that says so).
+        self.open_holders = bool(getattr(self.judge, "reads_open_holders", False))
         self.nlp = nlp
         self.ner_nlp = ner_nlp
         self.full_ner = full_ner and ner_nlp is not None

@@ -59,7 +59,11 @@ class Verdict:
 
 
 class StanceJudge(Protocol):
-    """Decides polarity for a batch of queries, one verdict per query in the same order."""
+    """Decides polarity for a batch of queries, one verdict per query in the same order.
+
+    A judge may set ``reads_open_holders = True`` to be asked also about figures present in a sentence
+    that the rules did not attribute the clause to (with ``Query.rules`` None); the default is not to.
+    """
 
     @property
     def id(self) -> str: ...

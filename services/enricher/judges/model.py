@@ -67,6 +67,9 @@ def _quantized(model: bytes) -> bytes:
 class ModelJudge:
     """Polarity from the fine-tuned encoder; abstains when "none" wins or no stance reaches ``min_probability``."""
 
+    #: Trained to answer "none" for another person's view, so it may be asked about every figure present.
+    reads_open_holders = True
+
     def __init__(
         self,
         adapter: Path = DEFAULT_ADAPTER,

