@@ -154,6 +154,8 @@ def record_blind(set_id: str, judge: str) -> int:
         return 1
     report = run_set(entry, judge, enricher)
     keep = {k: v for k, v in report.items() if k not in ("missed_alerts", "spurious_alerts")}
+    # Read again: another scoring may have finished meanwhile, and a record is never lost.
+    recorded = (yaml.safe_load(SCORES.read_text(encoding="utf-8")) if SCORES.exists() else []) or []
     recorded.append({"set": set_id, "judge": enricher.judge.id, "date": dt.date.today().isoformat(), "report": keep})
     SCORES.write_text(yaml.safe_dump(recorded, sort_keys=False, width=120), encoding="utf-8")
     print(_row(set_id, report))

