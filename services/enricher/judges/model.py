@@ -9,7 +9,6 @@ deterministic, with no torch. Its probabilities are temperature-scaled on a held
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +26,6 @@ class ModelLoadError(encoder.EncoderError):
     pass
 
 
-@functools.lru_cache(maxsize=2)
 def _load(adapter_path: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], float]:
     path = Path(adapter_path)
     if not path.exists():
@@ -85,6 +83,7 @@ class ModelJudge:
 
         params, head, self.temperature = _load(str(adapter))
         model = graph.build(params, head)
+        del params  # the session holds its own copy; keeping the merged arrays would double the memory
         if int8:
             model = _quantized(model)
         options = ort.SessionOptions()
