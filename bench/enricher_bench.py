@@ -5,7 +5,7 @@ Feeds synthetic ~600-word articles, written by the generator below, through
 all-mention stream, and the naive baseline (full spaCy pipeline, NER included, on every whole
 article), measured on a sample and extrapolated to articles/s.
 
-    .venv/bin/python bench/enricher_bench.py [--articles 2000] [--baseline-sample 100] [--judge combined] [--int8]
+    .venv/bin/python bench/enricher_bench.py [--articles 2000] [--baseline-sample 100] [--judge combined] [--float32]
 
 With ``--judge`` other than ``rules`` it also reports the time the judge adds per article that
 names a figure (median and p95), measured around every call of the judge.
@@ -117,10 +117,10 @@ def main() -> None:
     parser.add_argument("--all-mention", type=int, default=200, help="articles in the all-mention stream")
     parser.add_argument("--baseline-sample", type=int, default=100)
     parser.add_argument("--judge", choices=JUDGES, default="rules")
-    parser.add_argument("--int8", action="store_true", help="the trained judge with int8 weights")
+    parser.add_argument("--float32", action="store_true", help="the trained judge with float32 weights (not int8)")
     args = parser.parse_args()
 
-    timed = TimedJudge(make_judge(args.judge, int8=args.int8))
+    timed = TimedJudge(make_judge(args.judge, int8=not args.float32))
     enricher = Enricher(load_watchlist(), load_pipeline(MODEL), judge=timed)
     full = load_pipeline(MODEL, with_ner=True)
     mixed = stream(args.articles, 0.1, seed=1)

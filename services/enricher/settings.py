@@ -27,6 +27,6 @@ class EnricherSettings(ServiceSettings):
     judge: Literal["rules", "model", "combined"] = "combined"
     #: The trained judge abstains below this probability.
     judge_min_probability: float = Field(default=0.5, ge=0.0, le=1.0)
-    #: Run the trained judge with int8 weights: about twice as fast, a separately measured judge version.
-    judge_int8: bool = False
+    #: Run the trained judge with int8 weights: 1.8x as fast, blind scores within 0.01 of float32 (README).
+    judge_int8: bool = True
     consumer_group: str = "stancewatch-enricher"

@@ -9,7 +9,7 @@ JUDGES = ("rules", "model", "combined")
 __all__ = ["JUDGES", "Query", "RuleReading", "StanceJudge", "Verdict", "make_judge"]
 
 
-def make_judge(name: str, *, min_probability: float = 0.5, int8: bool = False) -> StanceJudge:
+def make_judge(name: str, *, min_probability: float = 0.5, int8: bool = True) -> StanceJudge:
     """``rules`` (hand-written, r11), ``model`` (fine-tuned encoder) or ``combined``."""
     from services.enricher.judges.rules import RuleJudge
 

@@ -10,6 +10,7 @@ deterministic, with no torch. Its probabilities are temperature-scaled on a held
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -55,11 +56,17 @@ def _quantized(model: bytes) -> bytes:
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    with tempfile.TemporaryDirectory() as tmp:
-        src, dst = Path(tmp) / "judge.onnx", Path(tmp) / "judge-int8.onnx"
-        src.write_bytes(model)
-        quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=True)
-        return dst.read_bytes()
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # the quantizer's generic advice on every start is noise in our logs
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            src, dst = Path(tmp) / "judge.onnx", Path(tmp) / "judge-int8.onnx"
+            src.write_bytes(model)
+            quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=True)
+            return dst.read_bytes()
+    finally:
+        root.setLevel(level)
 
 
 class ModelJudge:
