@@ -9,13 +9,13 @@ import pytest
 from services.replay.__main__ import main as replay_main
 
 ROOT = Path(__file__).resolve().parents[2]
-DEV_ARTICLES = ROOT.parent / "shared" / "eval" / "dev_articles.jsonl"
+DEV_ARTICLES = ROOT / "data" / "dev" / "dev_articles.jsonl"
 
 
 @pytest.fixture
 def dev_articles() -> Path:
     if not DEV_ARTICLES.is_file():
-        pytest.fail(f"the development set is missing: {DEV_ARTICLES} (it lies beside the checkout)")
+        pytest.fail(f"the development set is missing: {DEV_ARTICLES} (it is carried in data/dev/)")
     return DEV_ARTICLES
 
 
