@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.enricher.conftest import enrich, stance_of, stances
+from tests.enricher.conftest import enrich, observation, stance_of, stances
 
 # -- attribution: quotes and reported speech ---------------------------------------------------
 
@@ -233,3 +233,62 @@ def test_same_article_gives_the_same_output(enricher):
     first = enrich(enricher, text).model_dump()
     second = enrich(enricher, text).model_dump()
     assert first == second
+
+
+# -- several figures or readings checked on one text -----------------------------------------------
+
+
+def test_the_secretary_general_never_resolves_to_a_president(enricher):
+    text = (
+        "Vladimir Putin spoke by phone with Donald Trump on Monday. "
+        "The secretary-general said allies must keep weapons flowing to Ukraine."
+    )
+    obs = stances(enricher, text)
+    assert ("putin", "ukraine-aid") not in obs and ("trump", "ukraine-aid") not in obs
+
+
+def test_the_president_skips_a_figure_who_is_not_a_president(enricher):
+    text = (
+        "Donald Trump hosted the NATO chief at the White House. Mark Rutte praised the talks. "
+        "The president said new tariffs on buyers of Russian oil were coming."
+    )
+    obs = stances(enricher, text)
+    assert obs[("trump", "russia-sanctions")].stance == "support"
+    assert ("rutte", "russia-sanctions") not in obs
+
+
+def test_a_wartime_epithet_names_the_ukrainian_president(enricher):
+    text = (
+        "Volodymyr Zelenskyy spoke in Kyiv. The wartime president told lawmakers that Ukraine must be able to "
+        "join NATO."
+    )
+    obs = stances(enricher, text)
+    assert obs[("zelenskyy", "ukraine-nato")].stance == "support"
+    assert ("trump", "ukraine-nato") not in obs
+
+
+def test_a_third_person_inside_a_quote_is_the_speakers_account(enricher):
+    text = (
+        "Volodymyr Zelenskyy left the White House on Friday. "
+        '"He keeps asking for Tomahawks, he asks for everything," Donald Trump said later.'
+    )
+    assert stance_of(enricher, text, "zelenskyy", "tomahawks") is None
+    assert stance_of(enricher, text, "trump", "tomahawks") is None
+
+
+def test_an_institution_reporting_a_cancelled_meeting_is_not_the_participants(enricher):
+    text = 'The White House said a meeting between Donald Trump and Vladimir Putin was "not being planned".'
+    obs = stances(enricher, text)
+    assert ("trump", "putin-summit") not in obs and ("putin", "putin-summit") not in obs
+
+
+def test_a_message_about_membership_is_not_a_stance_on_it(enricher):
+    text = "Donald Trump and Mark Rutte offered different messages on Ukraine's NATO membership on Monday."
+    obs = stances(enricher, text)
+    assert ("trump", "ukraine-nato") not in obs and ("rutte", "ukraine-nato") not in obs
+
+
+def test_a_proposal_that_means_nothing_without_a_law_keeps_its_own_sense(enricher):
+    text = "Vladimir Putin said a promise from Kyiv to drop its NATO bid would mean nothing unless written into law."
+    obs = observation(enricher, text, "putin", "ukraine-nato")
+    assert obs is None or obs.stance == "oppose"
