@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from services.alerter.detect import DEFAULT_CONFIRM_WINDOW, DEFAULT_INSTANT_CONFIDENCE
 from shared.settings import ServiceSettings
@@ -103,3 +103,10 @@ class AlerterSettings(ServiceSettings):
         if value is not None and not value.get_secret_value().startswith(("https://", "http://")):
             raise ValueError("must be an http(s) URL")
         return value
+
+    @model_validator(mode="after")
+    def _signed(self) -> AlerterSettings:
+        # Webhooks are always signed: a URL without its secret is a mistake, not an unsigned channel.
+        if self.webhook_url is not None and self.webhook_secret is None:
+            raise ValueError("STANCEWATCH_WEBHOOK_URL needs STANCEWATCH_WEBHOOK_SECRET (whsec_…): webhooks are signed")
+        return self

@@ -93,7 +93,15 @@ def test_environment_alone_configures_one_webhook_and_one_slack_channel() -> Non
     routing = routing_from_env(settings)
     assert set(routing.channels) == {"webhook", "slack"}
     assert channels_for(softening(), routing) == ["webhook", "slack"]
-    assert channels_for(softening(), routing_from_env(AlerterSettings(webhook_url=SecretStr("https://h.test")))) == []
+    webhook_only = AlerterSettings(webhook_url=SecretStr("https://h.test"), webhook_secret=SecretStr("whsec_c2VjcmV0"))
+    assert channels_for(softening(), routing_from_env(webhook_only)) == []
+
+
+def test_a_webhook_url_without_its_signing_secret_is_refused_and_slack_alone_is_enough() -> None:
+    with pytest.raises(ValueError, match="needs STANCEWATCH_WEBHOOK_SECRET"):
+        AlerterSettings(webhook_url=SecretStr("https://hooks.test/in"))
+    slack_only = routing_from_env(AlerterSettings(slack_webhook_url=SecretStr("https://hooks.slack.test/x")))
+    assert set(slack_only.channels) == {"slack"}
 
 
 def test_digest_window_end_is_aligned() -> None:

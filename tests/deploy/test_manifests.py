@@ -89,8 +89,9 @@ def test_health_ports_agree_across_compose_kubernetes_and_settings() -> None:
 
 def test_secrets_come_from_the_environment_or_secret_references_only() -> None:
     raw = (ROOT / "docker-compose.yml").read_text()
-    for var in ("STANCEWATCH_WEBHOOK_SECRET", "STANCEWATCH_WEBHOOK_URL"):
-        assert re.search(rf"{var}: \$\{{{var}:\?", raw), f"compose must require {var} with ${{{var}:?…}}"
+    for var in ("STANCEWATCH_WEBHOOK_SECRET", "STANCEWATCH_WEBHOOK_URL", "STANCEWATCH_SLACK_WEBHOOK_URL"):
+        # Optional (a Slack-only newsroom sets no webhook), but only ever taken from the environment.
+        assert re.search(rf"{var}: \$\{{{var}:-\}}", raw), f"compose must pass {var} as ${{{var}:-}}"
     (container,) = deployments()["alerter"]["spec"]["template"]["spec"]["containers"]
     for env in container["env"]:
         if "SECRET" in env["name"] or env["name"].endswith("_URL"):
@@ -100,3 +101,12 @@ def test_secrets_come_from_the_environment_or_secret_references_only() -> None:
 def test_compose_topic_prefix_matches_the_code_default() -> None:
     prefix = compose()["x-service-env"]["STANCEWATCH_TOPIC_PREFIX"]
     assert prefix.endswith(f":-{Topics().prefix}}}")
+
+
+def test_compose_keeps_kafka_data_on_its_volume_and_publishes_ports_on_loopback() -> None:
+    c = compose()
+    kafka = c["services"]["kafka"]
+    (volume,) = kafka["volumes"]
+    assert kafka["environment"]["KAFKA_LOG_DIRS"] == volume.split(":", 1)[1]
+    for name in SETTINGS:
+        assert all(p.startswith("${STANCEWATCH_BIND:-127.0.0.1}:") for p in c["services"][name]["ports"]), name
