@@ -47,40 +47,47 @@ def _enricher(judge: str):  # type: ignore[no-untyped-def]
     return build_enricher(settings)
 
 
+def _replayed(entry: dict[str, Any], enricher: Any) -> tuple[dict[str, Any], list[Any], list[dict[str, Any]]]:
+    """An article-level set through the enricher: its gold, the observations, and their replay lines."""
+    from services.replay.__main__ import observation_line, read_articles
+
+    gold = json.loads((ROOT / entry["gold"]).read_text(encoding="utf-8"))
+    observations = [o for a in read_articles(ROOT / entry["articles"], []) for o in enricher.enrich(a).observations]
+    return gold, observations, [observation_line(o) for o in observations]
+
+
+def _scored_alerts(
+    gold: dict[str, Any], observations: list[Any], lines: list[dict[str, Any]], instant_confidence: float | None
+) -> tuple[dict[str, Any], list[Any]]:
+    """The observations through the alerter's detector at one hold threshold, scored; and the alerts."""
+    from services.alerter.detect import ShiftDetector
+    from services.replay.__main__ import alert_line
+
+    step = ShiftDetector(instant_confidence=instant_confidence)
+    alerts = [a for o in observations for a in step.observe(o)]
+    return score_run(gold, lines, [alert_line(a) for a in alerts]), alerts
+
+
 def run_set(entry: dict[str, Any], judge: str, enricher: Any = None) -> dict[str, Any]:
     """Replay (article level) or judge (sentence level) one set and return its report."""
     enricher = enricher or _enricher(judge)
     if entry["level"] == "article":
-        from services.replay.__main__ import alert_line, default_alert_step, observation_line, read_articles
+        from services.alerter.detect import DEFAULT_INSTANT_CONFIDENCE
 
-        gold = json.loads((ROOT / entry["gold"]).read_text(encoding="utf-8"))
-        errors: list[str] = []
-        observations = [
-            o for a in read_articles(ROOT / entry["articles"], errors) for o in enricher.enrich(a).observations
+        gold, observations, lines = _replayed(entry, enricher)
+        report, alerts = _scored_alerts(gold, observations, lines, DEFAULT_INSTANT_CONFIDENCE)
+        held = [
+            (a.corroborations[0].published - a.after.observed_at).total_seconds() / 3600
+            for a in alerts
+            if a.corroborations
         ]
-        obs_lines = [observation_line(o) for o in observations]
-        report = {}
-        for policy, threshold in (("confirm", -1.0), ("immediate", None)):
-            step = default_alert_step(threshold)
-            assert step is not None
-            alerts = [a for o in observations for a in step.observe(o)]
-            scored = score_run(gold, obs_lines, [alert_line(a) for a in alerts])
-            held = [
-                (a.corroborations[0].published - a.after.observed_at).total_seconds() / 3600
-                for a in alerts
-                if a.corroborations
-            ]
-            scored["hold_hours_median"] = round(sorted(held)[len(held) // 2], 1) if held else 0.0
-            if policy == "confirm":
-                from services.alerter.detect import DEFAULT_INSTANT_CONFIDENCE
-
-                report = scored
-                report["policy"] = "confirm"
-                report["instant_confidence"] = DEFAULT_INSTANT_CONFIDENCE
-            else:
-                report["immediate"] = {
-                    k: scored[k] for k in ("alerts_strict", "alerts_lenient", "spurious_alerts", "missed_alerts")
-                }
+        report["hold_hours_median"] = round(sorted(held)[len(held) // 2], 1) if held else 0.0
+        report["policy"] = "confirm"
+        report["instant_confidence"] = DEFAULT_INSTANT_CONFIDENCE
+        immediate, _ = _scored_alerts(gold, observations, lines, None)
+        report["immediate"] = {
+            k: immediate[k] for k in ("alerts_strict", "alerts_lenient", "spurious_alerts", "missed_alerts")
+        }
     else:
         from services.evaluate.sentences import judge_lines
 
@@ -114,21 +121,14 @@ SWEEP = (None, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
 
 def sweep_instant(judge: str) -> None:
     """Alert precision and recall pooled over the article-level development sets, per instant threshold."""
-    from services.alerter.detect import ShiftDetector
-    from services.replay.__main__ import alert_line, observation_line, read_articles
-
     enricher = _enricher(judge)
     counts = {t: [0, 0, 0] for t in SWEEP}  # right, raised, gold
     for entry in _sets():
         if entry["use"] != "development" or entry["level"] != "article":
             continue
-        gold = json.loads((ROOT / entry["gold"]).read_text(encoding="utf-8"))
-        observations = [o for a in read_articles(ROOT / entry["articles"], []) for o in enricher.enrich(a).observations]
-        lines = [observation_line(o) for o in observations]
+        gold, observations, lines = _replayed(entry, enricher)
         for t in SWEEP:
-            step = ShiftDetector(instant_confidence=t)
-            alerts = [alert_line(a) for o in observations for a in step.observe(o)]
-            strict = score_run(gold, lines, alerts)["alerts_strict"]
+            strict = _scored_alerts(gold, observations, lines, t)[0]["alerts_strict"]
             right = round(strict["precision"] * strict["predicted"])
             for n, v in enumerate((right, strict["predicted"], strict["gold"])):
                 counts[t][n] += v

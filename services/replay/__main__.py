@@ -86,12 +86,8 @@ def alert_line(alert: PositionChange) -> dict:
     }
 
 
-def default_alert_step(instant_confidence: float | None = -1.0) -> AlertStep | None:
-    """The alerter's pure detector, if that package is present in this installation.
-
-    ``instant_confidence`` is the precision-first threshold: the alerter's default when not given, ``None``
-    to alert every confident reversal at once.
-    """
+def default_alert_step() -> AlertStep | None:
+    """The alerter's pure detector with its default hold threshold, if that package is installed."""
     try:
         if importlib.util.find_spec("services.alerter.detect") is None:
             return None
@@ -101,9 +97,7 @@ def default_alert_step(instant_confidence: float | None = -1.0) -> AlertStep | N
     detector = getattr(module, "ShiftDetector", None)
     if detector is None:
         return None
-    if instant_confidence is not None and instant_confidence < 0:
-        instant_confidence = module.DEFAULT_INSTANT_CONFIDENCE
-    return detector(instant_confidence=instant_confidence)  # type: ignore[no-any-return]
+    return detector(instant_confidence=module.DEFAULT_INSTANT_CONFIDENCE)  # type: ignore[no-any-return]
 
 
 def write_results(
