@@ -12,46 +12,26 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Token
 
+from services.enricher.lexicons import words
 from services.enricher.mentions import FIRST_PERSON, THIRD_PERSON
 
 SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "csubjpass"})
 #: Edges through which the higher predicate's subject takes ownership of the lower clause.
 COMPLEMENT_DEPS = frozenset({"ccomp", "xcomp", "parataxis"})
-#: Nouns whose possessor is the holder ("Trump's position on …").
-STANCE_NOUNS = frozenset(
-    "position stance view attitude remarks comments comment statement words message decision plan policy "
-    "call demand proposal offer refusal insistence support opposition remark confidence skepticism scepticism".split()
-)
-DUMMY_SUBJECTS = frozenset({"there", "it", "this", "that", "which"})
-#: Subordinators of a clause that only sets the scene ("while talks were going well"): a cue in it is
-#: not the object of the attitude words above it.
-CIRCUMSTANCE_MARKS = frozenset(
-    {"while", "when", "whenever", "as", "because", "since", "although", "though", "whereas", "after", "before"}
-)
-SPEECH_VERBS = frozenset(
-    "say tell add state write post insist argue declare stress warn reply answer explain note claim".split()
-)
-#: Prepositions that date or place the clause ("ahead of the summit", "days before a planned meeting",
-#: "after the talks"): a cue under them sets the scene and is not the object of the attitude words above.
-SCENE_PREPS = frozenset({"ahead", "after", "before", "during", "following", "amid", "since", "until", "despite", "at"})
-#: Verbs with which "at" is part of the meaning, not a place: "looking at a summit", "hinted at a meeting".
-AT_VERBS = frozenset({"look", "hint", "aim", "point", "jump", "leap", "grab", "balk", "bristle", "scoff", "laugh"})
-#: Verbs that pass on what others did ("Rutte announced that Germany had agreed to fund …"): the
-#: announcer does not own a clause that has its own subject.
-REPORT_VERBS = frozenset({"announce", "report", "reveal", "disclose", "confirm"})
-#: Verbs of wanting and asking: with their own third-person subject under someone else's speech verb,
-#: they report that person's wish, which is neither the speaker's stance nor a first-hand one.
-WISH_VERBS = frozenset({"ask", "want", "request", "seek", "demand", "beg", "plead", "wish", "keep"})
-#: Subjects that are other people in general or another party ("they want a pause", "everybody wants them"):
-#: their wish, reported by a figure, is the figure's account of them, not the figure's stance.
-OTHER_PARTY = frozenset(
-    "they them everybody everyone somebody someone nobody anybody anyone people many others".split()
-)
-#: "in exchange for a halt", "in return for sanctions relief": the price of a deal, not the deal.
-BARGAIN_NOUNS = frozenset({"exchange", "return"})
-#: Role nouns that, with "the" and nothing else, refer back to a figure like a pronoun ("the president said",
-#: "the secretary-general added"). They resolve to the nearest figure whose role or titles contain the word.
-ROLE_NOUNS = frozenset({"president", "leader", "secretary-general", "chief", "premier", "chancellor"})
+# The vocabularies are data: services/enricher/lexicons/attribution.yaml.
+STANCE_NOUNS = words("stance-nouns")
+DUMMY_SUBJECTS = words("dummy-subjects")
+CIRCUMSTANCE_MARKS = words("circumstance-marks")
+SPEECH_VERBS = words("speech-verbs")
+SCENE_PREPS = words("scene-preps")
+AT_VERBS = words("at-verbs")
+REPORT_VERBS = words("report-verbs")
+WISH_VERBS = words("wish-verbs")
+OTHER_PARTY = words("other-party")
+BARGAIN_NOUNS = words("bargain-nouns")
+#: They resolve to the nearest figure whose role or titles contain the word.
+ROLE_NOUNS = words("role-nouns")
+PEOPLE_NOUNS = words("people-nouns")
 
 
 @dataclass(frozen=True)
@@ -129,13 +109,6 @@ def bare_role(token: Token) -> str | None:
     if not rest and low in ROLE_NOUNS:
         return low
     return None
-
-
-#: Untracked people as a subject: their clause is theirs, even when a tracked figure spoke just before.
-PEOPLE_NOUNS = frozenset(
-    "official officials diplomat diplomats analyst analysts aide aides adviser advisers minister ministers spokesman "
-    "spokeswoman spokesperson lawmaker lawmakers senator senators critic critics commentator commentators".split()
-)
 
 
 def _is_people(token: Token) -> bool:

@@ -13,3 +13,7 @@ class WatchlistError(EnricherError):
 
 class ModelLoadError(EnricherError):
     """The configured spaCy pipeline is not installed (nothing is downloaded at run time)."""
+
+
+class LexiconError(EnricherError):
+    """A lexicon file under ``services/enricher/lexicons/`` is not valid, or the code asks for an id it lacks."""

@@ -33,6 +33,7 @@ from services.enricher.candidates import CandidateScanner, Scan
 from services.enricher.headline import explicit_verb, full_name_subject, headline_clauses, is_title_case, sentence_case
 from services.enricher.judges.base import Query, RuleReading, StanceJudge
 from services.enricher.judges.rules import RuleJudge
+from services.enricher.lexicons import words
 from services.enricher.mentions import THIRD_PERSON, count_mentions, mentions_in
 from services.enricher.nlp import model_label
 from services.enricher.nominal import possessor_stance
@@ -51,19 +52,10 @@ from shared.contracts import (
     StanceObservation,
 )
 
-_STOPWORDS = frozenset(
-    "the of and to in a is that for on with as was by he said it at from his an be has have are were not but".split()
-)
+_STOPWORDS = words("stopwords")
 _WORD = re.compile(r"[A-Za-z]+")
-_PERSON_NOUNS = frozenset(
-    "spokesperson spokesman spokeswoman official officials minister secretary senator analyst analysts diplomat "
-    "diplomats adviser advisor aide envoy ambassador chancellor premier speaker lawmaker general commander "
-    "journalist reporter expert".split()
-)
-_INSTITUTIONS = frozenset(
-    "moscow kremlin washington white house nato pentagon treasury ukraine russia kyiv kiev brussels congress senate "
-    "eu union alliance government ministry office administration europe".split()
-)
+_PERSON_NOUNS = words("person-nouns")
+_INSTITUTIONS = words("institutions")
 #: Plural object pronouns that can stand for a topic's object ("send them", "giving those out").
 _OBJECT_PRONOUN = re.compile(r"(?<=\w )(?:them|those)\b(?!\s+(?:who|which|that|of)\b)")
 #: A question put to the speaker, then the answer: "Asked whether …, he said: 'No.'"
@@ -77,8 +69,8 @@ _ANSWER_YES = re.compile(
     r"\W*(?:yes\b|yeah\b|sure\b|absolutely\b(?!\s+not)|of\s+course\b(?!\s+not)|definitely\b(?!\s+not))", re.IGNORECASE
 )
 #: Verbs of a meeting whose object must be a person: "meet the target", "meet demands" is another sense.
-_MEETING_VERBS = frozenset({"meet"})
-_COUNTERPART_NOUNS = frozenset({"counterpart", "leader", "president", "envoy", "delegation", "chief", "side"})
+_MEETING_VERBS = words("meeting-verbs")
+_COUNTERPART_NOUNS = words("counterpart-nouns")
 #: A rhetorical question asserts its opposite: "Why would I hit them now?" means I would not.
 _RHETORICAL = re.compile(r"[\"“‘']?\s*why\s+(?:would|should)\b", re.IGNORECASE)
 #: How far back (in sentences) a pronoun or a quote may reach for its figure.
@@ -901,7 +893,7 @@ _CAPS_LABEL = re.compile(r"([A-Z][A-Z.'’ -]*[A-Z]|[QA])(?:\s*\([^()\n]{0,40}\)
 
 #: Edges from a meeting word to the people it is with: "meet Putin", "talks with Trump", "a Trump-Putin summit".
 _PARTNER_DEPS = frozenset({"dobj", "pobj", "conj", "compound", "appos", "nmod", "poss", "amod"})
-_PARTNER_PREPS = frozenset({"with", "between", "among"})
+_PARTNER_PREPS = words("partner-preps")
 
 
 def _partners(root, fig_of_tok: dict[int, str]) -> set[str]:

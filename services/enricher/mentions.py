@@ -10,10 +10,11 @@ import re
 from dataclasses import dataclass
 
 from services.enricher.candidates import Hit
+from services.enricher.lexicons import pattern, words
 
-PRONOUN = re.compile(r"\b(?:he|him|his|she|her)\b", re.IGNORECASE)
-THIRD_PERSON = frozenset({"he", "him", "she", "her", "his", "himself", "herself"})
-FIRST_PERSON = frozenset({"i", "we", "me", "us", "my", "our"})
+PRONOUN = re.compile(rf"\b(?:{pattern('pronouns')})\b", re.IGNORECASE)
+THIRD_PERSON = words("third-person")
+FIRST_PERSON = words("first-person")
 
 
 @dataclass(frozen=True)

@@ -11,23 +11,17 @@ from collections.abc import Callable
 
 from spacy.tokens import Token
 
+from services.enricher.lexicons import signs, words
 from services.enricher.stance import OPPOSE_WORDS
 
-#: Stance nouns and their own polarity.
-NOUN_POLARITY = {
-    **dict.fromkeys(
-        "call demand backing support insistence push endorsement embrace willingness readiness openness plea "
-        "appeal advocacy".split(),
-        1,
-    ),
-    **dict.fromkeys("refusal reluctance opposition rejection abandonment objection resistance aversion".split(), -1),
-}
+#: Stance nouns and their own polarity (services/enricher/lexicons/polarity.yaml).
+NOUN_POLARITY = signs("support-nouns", "oppose-nouns")
 #: Edges a complement of the noun may follow down to the cue ("reluctance to send them", "call for a halt").
 _DOWN = frozenset({"prep", "pobj", "acl", "xcomp", "dobj", "pcomp", "compound", "amod", "nmod", "conj", "cc"})
-_PRONOUNS = frozenset({"his", "her"})
-_NEGATIONS = frozenset({"not", "never", "no", "n't"})
+_PRONOUNS = words("possessive-pronouns")
+_NEGATIONS = words("noun-negations")
 #: Prepositions that order or exclude rather than name the wish ("a deal before any ceasefire"): abstain.
-_ORDERING = frozenset({"before", "after", "until", "without", "instead", "than", "over", "against"})
+_ORDERING = words("ordering-preps")
 
 
 def possessor_stance(
@@ -71,7 +65,7 @@ def possessor_stance(
     return None
 
 
-_PAST_MARKS = frozenset("last ago earlier previous former once initial original old erstwhile".split())
+_PAST_MARKS = words("noun-past-marks")
 
 
 def _dated(noun: Token) -> bool:

@@ -9,11 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from services.enricher.lexicons import words
+
 #: Tokens after which a full stop does not end a sentence.
-ABBREVIATIONS = frozenset(
-    "mr mrs ms dr gen sen rep gov st jan feb mar apr jun jul aug sep sept oct nov dec no vs etc inc corp lt col "
-    "maj sgt capt prof jr sr adm cmdr pres dept est approx fig u.s u.k u.n e.u a.m p.m d.c".split()
-)
+ABBREVIATIONS = words("abbreviations")
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
 _PARAGRAPH = re.compile(r"\n\s*\n|\n")
 #: "KYIV, Jan 8 (Wire) — ", "WASHINGTON (Reuters) - ": a place and agency, not part of the first sentence.

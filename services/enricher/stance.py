@@ -15,168 +15,63 @@ from datetime import datetime
 from spacy.tokens import Token
 
 from services.enricher.attribution import SPEECH_VERBS, STANCE_NOUNS, Climb
+from services.enricher.lexicons import ordered, pattern, signs, values, words
 
-# Generic attitude vocabulary (lemmas, or "lemma particle" for phrasal verbs).
-SUPPORT_WORDS = frozenset(
-    """support back favour favor endorse welcome want wish like love praise approve push press urge call ask demand
-    seek request propose offer plan intend promise pledge vow commit agree accept insist ready prepared willing
-    open eager keen glad happy consider weigh_open look hope optimism optimistic confident need should deserve
-    advocate champion defend embrace applaud celebrate encourage favourable favorable positive right good best
-    better necessary essential vital important crucial realistic possible worth point sense key priority
-    fast fastest only useful helpful productive valuable worthwhile constructive beneficial overdue justified
-    warranted irreversible hurry rush acceptable""".split()
-)
-OPPOSE_WORDS = frozenset(
-    """oppose reject refuse rule veto block resist dismiss deny cancel scrap abandon drop shelve postpone delay
-    halt stop suspend freeze end quit against criticise criticize condemn denounce warn_against object fear
-    wrong bad dangerous reckless premature unacceptable unrealistic impossible mistake waste escalation escalate
-    provocation provocative threat hostile trap pointless useless senseless counterproductive skeptical
-    sceptical pessimism pessimistic doubt unwilling reluctant loath unlikely exclude preclude bar ban forbid
-    prevent renounce destroy damage wreck harm undermine jeopardise jeopardize sabotage torpedo unfriendly
-    unhelpful harmful substitute replacement alternative dump ditch jettison pretend pretence pretense illusion
-    fantasy delusion myth wishful""".split()
-)
-PHRASAL = {
-    "rule out": -1,
-    "give up": -1,
-    "call off": -1,
-    "hold off": -1,
-    "hold back": -1,
-    "back away": -1,
-    "back off": -1,
-    "pull back": -1,
-    "walk back": -1,
-    "wind down": -1,
-    "cut off": -1,
-    "put off": -1,
-    "warn against": -1,
-    "argue against": -1,
-    "speak against": -1,
-    "vote against": -1,
-    "call for": 1,
-    "call on": 1,
-    "push for": 1,
-    "press for": 1,
-    "ask for": 1,
-    "argue for": 1,
-    "open to": 1,
-    "go ahead": 1,
-    "step up": 1,
-    "ramp up": 1,
-    "look forward": 1,
-    "make case": 1,
-    "go after": 1,
-    "crack down": 1,
-    "clamp down": 1,
-    "red line": -1,
-    "on ice": -1,
-    "hostile act": -1,
-    "cold water": -1,
-    "sign off": 1,
-    "sign on": 1,
-}
-#: Reflexive objects turn a harm word back on its agent: "the West is hurting itself" with sanctions
-#: is an argument against them, not for them.
-REFLEXIVES = frozenset({"itself", "themselves", "ourselves", "yourselves", "himself", "herself"})
-#: Verbs that, with a topic's object as their subject, claim it works: "the missiles would change
-#: Putin's calculation", "sanctions force Moscow to talk". Negated ("would not change") they flip.
-EFFICACY_VERBS = frozenset(
-    "make force bring push help change shift matter work deter persuade convince compel pressure save protect".split()
-)
-#: Harm done to relations between the sides ("would wreck ties", "would cause serious damage to relations") or a step
-#: up the ladder ("would mark a new stage of escalation"): a consequence the speaker names to argue against a measure.
-HARM_VERBS = frozenset(
-    "damage destroy wreck harm undermine jeopardise jeopardize ruin poison torpedo sabotage derail".split()
-)
-HARM_NOUNS = frozenset({"damage", "harm", "blow"})
-RELATION_NOUNS = frozenset(
-    "relation relationship tie thaw rapprochement normalisation normalization dialogue talk peace prospect".split()
-)
-ESCALATION_WORDS = frozenset({"escalation", "escalate"})
-#: Verbs of effect: with "nobody"/"nothing" as object ("helps nobody", "achieved nothing") they deny it works.
-EFFECT_VERBS = EFFICACY_VERBS | frozenset("achieve accomplish solve fix gain bring do".split())
-#: "remarks on", "a message about": what lies above such a preposition talks about the topic, not for or against it.
-TOPICAL_PREPS = frozenset({"on", "about", "over", "regarding", "concerning"})
-#: "offered different messages on X", "gave his views about X": the verb governs the message, not X.
-MESSAGE_NOUNS = frozenset(
-    "message signal remark comment view thought word update briefing assessment detail statement answer".split()
-)
-#: Participles of a question put *to* the holder ("Asked about the missiles, ..."): not the holder's attitude.
-QUESTION_VERBS = frozenset({"ask", "question", "press"})
-NEGATORS = frozenset({"not", "n't", "never", "no", "neither", "nor", "without", "nothing", "none", "nobody"})
-UNDECIDED_WORDS = frozenset({"undecided", "unsure", "uncertain", "torn", "ambivalent", "weigh", "mull"})
-DECISION_WORDS = frozenset({"decide", "decision", "mind", "determine", "settle"})
-#: "his attitude towards Ukraine reclaiming land", "the question of membership": the topic is framed, not taken.
-FRAME_NOUNS = frozenset(
-    "attitude position stance view views question issue debate discussion discussions subject matter prospect "
-    "prospects chance chances possibility idea decision bid ambition ambitions aspiration aspirations".split()
-)
-#: Negated, these keep what follows as it was ("has not changed his view that …" still holds the view).
-CHANGE_VERBS = frozenset({"change", "alter", "shift", "revise", "waver", "budge", "soften"})
-#: Negated with these adverbs, "go" says a thing persists: "the request has not gone anywhere / away".
-PERSIST_ADVERBS = frozenset({"anywhere", "away"})
-#: "Trump is expected to meet …", "they are due to sit down …": a schedule or a forecast reported by others.
-SCHEDULE_WORDS = frozenset({"expect", "due", "schedule", "slate", "set", "poise"})
-#: Adjectives on a noun on the path that put its content in the past ("his earlier insistence that …").
-PAST_MODIFIERS = frozenset({"earlier", "previous", "former", "past", "initial", "original", "old", "erstwhile"})
-#: Subordinators of a clause that happened before the news: what it holds is background.
-BACKGROUND_MARKS = frozenset({"after", "since", "once"})
-#: Verbs whose "as" phrase judges their object ("dismissed the idea as a fantasy", "sees the talks as useful").
-AS_VERBS = frozenset({"dismiss", "see", "view", "regard", "characterize", "characterise", "portray", "treat"})
-#: What happened to someone, not what they want: negated ("has not received a yes") it says nothing of a stance.
-OUTCOME_VERBS = frozenset({"receive", "get", "obtain"})
-#: What a side does with a pause it did not earn ("rearm", "regroup", "catch their breath"): an outcome coordinated
-#: with these is the speaker's forecast of the adversary's gain, not anyone's wish for aid.
-REGROUP_WORDS = frozenset(
-    "rearm regroup recover reload refit replenish regenerate reconstitute mobilise mobilize remobilise "
-    "remobilize".split()
-)
-#: Verbs of taking up a subject: negated ("did not address the summit") they take no position on it.
-SILENT_VERBS = frozenset({"address", "mention", "comment", "discuss", "elaborate", "speculate", "specify", "reveal"})
-#: "declined to commit to sending them", "would not commit": no decision either way.
-COMMIT_WORDS = frozenset({"commit"})
-#: A condition of a settlement ("lifted if we get a deal", "once there is peace"): the endgame, not a position now.
-DEAL_NOUNS = frozenset({"deal", "agreement", "settlement", "peace", "accord", "treaty"})
-CONDITION_MARKS = frozenset({"if", "once", "when", "after"})
-ABSTAIN_VERBS = frozenset({"decline", "refuse", "avoid"})
-ABSTAIN_OBJECTS = frozenset(
-    {"say", "comment", "answer", "give", "speculate", "specify", "elaborate", "discuss", "address", "reveal"}
-)
+# The vocabularies are data (services/enricher/lexicons/*.yaml: each list with its id, why and examples).
+SUPPORT_WORDS = words("support-words")
+OPPOSE_WORDS = words("oppose-words")
+#: "lemma particle" or "preposition noun" -> sign, checked before the single words.
+PHRASAL = signs("phrasal-oppose", "phrasal-support")
+REFLEXIVES = words("reflexives")
+EFFICACY_VERBS = words("efficacy-verbs")
+HARM_VERBS = words("harm-verbs")
+HARM_NOUNS = words("harm-nouns")
+RELATION_NOUNS = words("relation-nouns")
+ESCALATION_WORDS = words("escalation-words")
+EFFECT_VERBS = EFFICACY_VERBS | words("effect-verbs")
+BELITTLING_ADVERBS = words("belittling-adverbs")
+TOPICAL_PREPS = words("topical-preps")
+MESSAGE_NOUNS = words("message-nouns")
+QUESTION_VERBS = words("question-verbs")
+NEGATORS = words("negators")
+UNDECIDED_WORDS = words("undecided-words")
+DECISION_WORDS = words("decision-words")
+FRAME_NOUNS = words("frame-nouns")
+CHANGE_VERBS = words("change-verbs")
+PERSIST_ADVERBS = words("persist-adverbs")
+SCHEDULE_WORDS = words("schedule-words")
+PAST_MODIFIERS = words("past-modifiers")
+BACKGROUND_MARKS = words("background-marks")
+AS_VERBS = words("as-verbs")
+OUTCOME_VERBS = words("outcome-verbs")
+REGROUP_WORDS = words("regroup-words")
+SILENT_VERBS = words("silent-verbs")
+COMMIT_WORDS = words("commit-words")
+DEAL_NOUNS = words("deal-nouns")
+CONDITION_MARKS = words("condition-marks")
+ABSTAIN_VERBS = words("abstain-verbs")
+ABSTAIN_OBJECTS = words("abstain-objects")
+NAMING_VERBS = words("naming-verbs")
+ADJECTIVE_ONLY = words("adjective-only")
+SET_ASIDE = frozenset(tuple(w.split()) for w in words("set-aside"))
+OCCASION_VERBS = words("occasion-verbs")
+TRAJECTORY_VERBS = words("trajectory-verbs")
+TRAJECTORY_NOUNS = words("trajectory-nouns")
+OWN_EARLIER_VERBS = words("own-earlier-verbs")
 
-MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        "january february march april may june july august september october november december".split()
-    )
-}
+MONTHS = {m: i + 1 for i, m in enumerate(ordered("months"))}
+MONTH_ABBREVIATIONS = values("month-abbreviations")
 PAST_MARKERS = re.compile(
-    r"\b(?:once|previously|formerly|earlier|initially|originally|ago|used\s+to|until\s+recently|in\s+the\s+past|"
-    r"at\s+(?:the|that)\s+time|back\s+then|"
-    r"last\s+(?:year|month|week|summer|autumn|fall|winter|spring|time)|"
-    r"(?:at|since)\s+the\s+(?:start|beginning|outset)\s+of\s+(?:the|this)\s+(?:year|war|month))\b",
+    rf"\b(?:{pattern('past-markers')}|last\s+(?:{pattern('last-periods')})|"
+    rf"(?:at|since)\s+the\s+(?:{pattern('period-openings')})\s+of\s+(?:the|this)\s+(?:{pattern('opened-periods')}))\b",
     re.IGNORECASE,
 )
-CURRENT_MARKERS = re.compile(r"\b(?:now|no\s+longer|any\s+more|anymore|today|currently|this\s+week)\b", re.IGNORECASE)
+CURRENT_MARKERS = re.compile(rf"\b(?:{pattern('current-markers')})\b", re.IGNORECASE)
 YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 MONTH = re.compile(
-    r"\b(?i:in|throughout|through|during|since|until|by|on|from)\s+(?i:early\s+|late\s+|mid-|the\s+middle\s+of\s+)?"
+    rf"\b(?i:{pattern('month-preps')})\s+(?i:early\s+|late\s+|mid-|the\s+middle\s+of\s+)?"
     r"([A-Z][a-z]+)\.?(?:\s+(\d{1,2})\b)?"
 )
-#: Month names as wires abbreviate them ("on Feb. 4", "Sept. 12").
-MONTH_ABBREVIATIONS = {
-    "jan": 1,
-    "feb": 2,
-    "mar": 3,
-    "apr": 4,
-    "jun": 6,
-    "jul": 7,
-    "aug": 8,
-    "sep": 9,
-    "sept": 9,
-    "oct": 10,
-    "nov": 11,
-    "dec": 12,
-}
 #: A dated statement this many days or more before publication is a recap, not the news.
 RECAP_DAYS = 3
 
@@ -201,13 +96,6 @@ def _phrasal_sign(token: Token) -> int:
         if key in PHRASAL:
             return PHRASAL[key]
     return 0
-
-
-#: Verbs that, with a predicate noun, only name their object ("called them a provocation").
-NAMING_VERBS = frozenset({"call", "describe", "label", "brand", "term", "deem", "consider"})
-#: Words that favour their object only as adjectives ("the only way"); as adverbs they limit or
-#: belittle it ("would only let Russia rearm").
-ADJECTIVE_ONLY = frozenset({"only"})
 
 
 def _kept_for_self(token: Token) -> bool:
@@ -288,7 +176,7 @@ def _governing_path(climb: Climb) -> list[Token]:
 
 def _belittled(verb: Token) -> bool:
     """An adverbial "only"/"merely"/"just" on the verb: "would only allow Kyiv to rearm"."""
-    return any(c.dep_ == "advmod" and c.lower_ in ("only", "merely", "just") for c in verb.children)
+    return any(c.dep_ == "advmod" and c.lower_ in BELITTLING_ADVERBS for c in verb.children)
 
 
 def _consequence_verb(path: list[Token], cue_tokens: set[int]) -> Token | None:
@@ -516,10 +404,6 @@ def _deal_condition(tok: Token) -> bool:
     return False
 
 
-#: "rather than a truce", "instead of a ceasefire": the alternative set aside.
-SET_ASIDE = frozenset({("rather", "than"), ("instead", "of")})
-
-
 def _set_aside(cue: Token) -> bool:
     """ "a full agreement rather than a truce", "a deal instead of a ceasefire": the cue is what is passed over."""
     left = cue.left_edge.i
@@ -552,10 +436,6 @@ def explicit_below_question(climb: Climb, cue_tokens: set[int], lexicon: dict[st
         if tok.i not in cue_tokens and _word_sign(tok, lexicon):
             return True
     return False
-
-
-#: Participles that set the occasion of a statement ("Speaking in Munich in February, …").
-OCCASION_VERBS = frozenset({"speak", "address", "appear", "testify", "write", "talk"})
 
 
 def _own_words(tok: Token) -> str:
@@ -617,19 +497,6 @@ def _background(tok: Token, on_path: set[int], published: datetime) -> bool:
     ):
         return True  # "ten days ago, when he said …", "what he had hoped for when he flew to Washington"
     return False
-
-
-#: Verbs of a change of position: "has gone from threatening X to refusing it" — the "from" side is the past.
-TRAJECTORY_VERBS = frozenset({"go", "move", "shift", "swing", "switch", "flip", "turn", "pivot", "evolve", "lurch"})
-
-
-#: Nouns of a change of position: "a sharp departure from the land-swap talk" — what they leave is the past.
-TRAJECTORY_NOUNS = frozenset(
-    {"departure", "retreat", "shift", "turn", "pivot", "switch", "break", "reversal", "u-turn"}
-)
-#: A speaker's own earlier beliefs ("I thought they could …", "we believed …"): in a quote, the past. Not "I said",
-#: which as often restates a position still held ("But I said stop at the battle line").
-OWN_EARLIER_VERBS = frozenset({"think", "believe"})
 
 
 def _habitual_past(tok: Token) -> bool:
