@@ -14,7 +14,7 @@ The code refers to a list only by its id (``words("support-words")``); an id no 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Literal
@@ -220,57 +220,66 @@ def shipped_files() -> list[tuple[str, str]]:
     return [(p.name, p.read_text(encoding="utf-8")) for p in found]
 
 
-#: Every shipped lexicon by id, loaded once.
-LEXICONS: dict[str, Lexicon] = load_lexicons(shipped_files())
+class Lexicons:
+    """Lexicons by id, and the shapes the rules read them in."""
+
+    def __init__(self, entries: Mapping[str, Lexicon]) -> None:
+        self.entries = dict(entries)
+
+    def __iter__(self) -> Iterator[Lexicon]:
+        return iter(self.entries.values())
+
+    def get(self, lexicon_id: str) -> Lexicon:
+        try:
+            return self.entries[lexicon_id]
+        except KeyError:
+            files = sorted({x.file for x in self.entries.values()})
+            raise LexiconError(f"lexicons: no lexicon {lexicon_id!r} in {', '.join(files)}") from None
+
+    def words(self, lexicon_id: str) -> frozenset[str]:
+        """The words of a ``words`` lexicon."""
+        return frozenset(self.ordered(lexicon_id))
+
+    def ordered(self, lexicon_id: str) -> tuple[str, ...]:
+        """The words of a ``words`` lexicon in the file's order."""
+        lex = self.get(lexicon_id)
+        if not lex.words:
+            raise LexiconError(f"lexicons: {lex.file}: {lexicon_id}: is a table of values, not a list of words")
+        return lex.words
+
+    def values(self, lexicon_id: str) -> dict[str, int]:
+        """The word -> number table of a ``values`` lexicon."""
+        lex = self.get(lexicon_id)
+        if not lex.values:
+            raise LexiconError(f"lexicons: {lex.file}: {lexicon_id}: is a list of words, not a table of values")
+        return dict(lex.values)
+
+    def signs(self, *lexicon_ids: str) -> dict[str, int]:
+        """Word -> +1 / -1 from signed lexicons; a word listed with both signs is an error naming both lists."""
+        out: dict[str, int] = {}
+        origin: dict[str, str] = {}
+        for lexicon_id in lexicon_ids:
+            lex = self.get(lexicon_id)
+            if not lex.sign:
+                raise LexiconError(f"lexicons: {lex.file}: {lexicon_id}: has no sign")
+            for w in lex.words:
+                if w in out and out[w] != lex.sign:
+                    raise LexiconError(
+                        f"lexicons: {lex.file}: {lexicon_id}: {w!r} is also in {origin[w]}, with the other sign"
+                    )
+                out[w], origin[w] = lex.sign, lexicon_id
+        return out
+
+    def pattern(self, lexicon_id: str) -> str:
+        """A regular-expression alternation of the lexicon's phrases, any run of spaces between their words."""
+        return "|".join(r"\s+".join(re.escape(part) for part in w.split()) for w in self.ordered(lexicon_id))
 
 
-def lexicon(lexicon_id: str) -> Lexicon:
-    try:
-        return LEXICONS[lexicon_id]
-    except KeyError:
-        files = sorted({x.file for x in LEXICONS.values()})
-        raise LexiconError(f"lexicons: no lexicon {lexicon_id!r} in {', '.join(files)}") from None
-
-
-def words(lexicon_id: str) -> frozenset[str]:
-    """The words of a ``words`` lexicon."""
-    lex = lexicon(lexicon_id)
-    if not lex.words:
-        raise LexiconError(f"lexicons: {lex.file}: {lexicon_id}: is a table of values, not a list of words")
-    return frozenset(lex.words)
-
-
-def ordered(lexicon_id: str) -> tuple[str, ...]:
-    """The words of a ``words`` lexicon in the file's order."""
-    words(lexicon_id)
-    return lexicon(lexicon_id).words
-
-
-def values(lexicon_id: str) -> dict[str, int]:
-    """The word -> number table of a ``values`` lexicon."""
-    lex = lexicon(lexicon_id)
-    if not lex.values:
-        raise LexiconError(f"lexicons: {lex.file}: {lexicon_id}: is a list of words, not a table of values")
-    return dict(lex.values)
-
-
-def signs(*lexicon_ids: str) -> dict[str, int]:
-    """Word -> +1 / -1 from signed lexicons; a word listed with both signs is an error naming both lists."""
-    out: dict[str, int] = {}
-    origin: dict[str, str] = {}
-    for lexicon_id in lexicon_ids:
-        lex = lexicon(lexicon_id)
-        if not lex.sign:
-            raise LexiconError(f"lexicons: {lex.file}: {lexicon_id}: has no sign")
-        for w in lex.words:
-            if w in out and out[w] != lex.sign:
-                raise LexiconError(
-                    f"lexicons: {lex.file}: {lexicon_id}: {w!r} is also in {origin[w]} with the other sign"
-                )
-            out[w], origin[w] = lex.sign, lexicon_id
-    return out
-
-
-def pattern(lexicon_id: str) -> str:
-    """A regular-expression alternation of the lexicon's phrases, any run of spaces between their words."""
-    return "|".join(r"\s+".join(re.escape(part) for part in w.split()) for w in ordered(lexicon_id))
+#: Every shipped lexicon, loaded and validated once, at import.
+SHIPPED = Lexicons(load_lexicons(shipped_files()))
+lexicon = SHIPPED.get
+words = SHIPPED.words
+ordered = SHIPPED.ordered
+values = SHIPPED.values
+signs = SHIPPED.signs
+pattern = SHIPPED.pattern
