@@ -57,9 +57,7 @@ class LexiconSpec(BaseModel):
                 raise ValueError(f"example {example!r} must be one non-empty line without surrounding spaces")
             if example[-1] not in '.!?"”’':
                 raise ValueError(f"example {example!r} must be a sentence (end with . ! ? or a closing quote)")
-        repeated = _repeated(value)
-        if repeated:
-            raise ValueError(f"repeated example {repeated[0]!r}")
+        _refuse_repeats(value, "example")
         return value
 
     @field_validator("words")
@@ -68,9 +66,7 @@ class LexiconSpec(BaseModel):
         if value is None:
             return value
         _check_words(value)
-        repeated = _repeated(value)
-        if repeated:
-            raise ValueError(f"duplicate word{'s' if len(repeated) > 1 else ''} {', '.join(map(repr, repeated))}")
+        _refuse_repeats(value, "word")
         return value
 
     @field_validator("values")
@@ -105,6 +101,12 @@ def _repeated(items: list[str]) -> list[str]:
             out.append(item)
         seen.add(item)
     return out
+
+
+def _refuse_repeats(items: list[str], what: str) -> None:
+    repeated = _repeated(items)
+    if repeated:
+        raise ValueError(f"duplicate {what}{'s' if len(repeated) > 1 else ''} {', '.join(map(repr, repeated))}")
 
 
 def _check_words(words: list[str]) -> None:
