@@ -10,11 +10,12 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from shared.bus import Bus, make_bus
-from shared.errors import StancewatchError
+from shared.errors import BusError, ConfigError, StancewatchError
 from shared.observability import HealthServer, JsonRoute, Metrics, configure_logging
 from shared.settings import ServiceSettings
 from shared.topics import Topics
@@ -37,6 +38,8 @@ class ServiceContext:
     #: Extra read-only JSON routes for the HTTP server (e.g. the alerter's /positions).
     routes: dict[str, JsonRoute] = field(default_factory=dict)
     http: HealthServer | None = None
+    #: Set when the service must end with an error although its body ended cleanly.
+    failure: StancewatchError | None = None
 
 
 Body = Callable[[ServiceContext], Awaitable[None]]
@@ -72,10 +75,8 @@ async def serve(
     metrics = Metrics()
     ctx = ServiceContext(name, settings, bus, topics, metrics, stop, routes=dict(routes or {}))
     up = metrics.gauge("up", "1 while the service runs", ["service"])
-    await bus.start()
     try:
-        if settings.create_topics:
-            await bus.ensure_topics(topics.all())
+        # Health first: while the broker is awaited, /healthz answers and /readyz says why not.
         ctx.http = HealthServer(
             metrics,
             settings.http_host,
@@ -83,9 +84,16 @@ async def serve(
             ready=lambda: ctx.ready.is_set() and ctx.broker_up,
             routes=ctx.routes,
         )
-        port = await ctx.http.start()
+        try:
+            port = await ctx.http.start()
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot serve health on {settings.http_host}:{settings.http_port} (STANCEWATCH_HTTP_PORT): {exc}"
+            ) from exc
         up.set(1, service=name)
         log.info("%s started", name, extra={"service": name, "http_port": port})
+        if not await connect(ctx):
+            return
         probe = asyncio.create_task(probe_broker(ctx, settings.broker_probe_interval.total_seconds()))
         try:
             await body(ctx)
@@ -93,6 +101,8 @@ async def serve(
             probe.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await probe
+        if ctx.failure is not None:
+            raise ctx.failure
     except StancewatchError:
         log.exception("%s failed", name, extra={"service": name})
         raise
@@ -104,9 +114,50 @@ async def serve(
         log.info("%s stopped", name, extra={"service": name})
 
 
+async def connect(ctx: ServiceContext, first_delay_s: float = 0.5, max_delay_s: float = 15.0) -> bool:
+    """Start the bus (and create topics), waiting for an unreachable broker like for an outage.
+
+    Returns False when stopped before the broker answered. Gives up only past the operator's
+    ``STANCEWATCH_BROKER_MAX_OUTAGE``, if one is set.
+    """
+    settings = ctx.settings
+    since = time.monotonic()
+    delay = first_delay_s
+    while not ctx.stop.is_set():
+        try:
+            await ctx.bus.start()
+            if settings.create_topics:
+                await ctx.bus.ensure_topics(ctx.topics.all())
+            if delay > first_delay_s:
+                log.info("broker reachable: starting", extra={"service": ctx.name})
+            return True
+        except BusError as exc:
+            ctx.broker_up = False
+            waited = time.monotonic() - since
+            limit = settings.broker_max_outage
+            if limit is not None and waited > limit.total_seconds():
+                raise BusError(f"broker away for {waited:.0f}s, over STANCEWATCH_BROKER_MAX_OUTAGE: {exc}") from exc
+            log.warning(
+                "waiting for the broker at %s (KAFKA_BOOTSTRAP_SERVERS): %s",
+                settings.kafka_bootstrap_servers,
+                exc,
+                extra={"service": ctx.name},
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ctx.stop.wait(), delay)
+            delay = min(delay * 2, max_delay_s)
+    return False
+
+
 async def probe_broker(ctx: ServiceContext, interval_s: float) -> None:
-    """Keep ``ctx.broker_up`` true to the broker: readiness fails within one interval of an outage."""
+    """Keep ``ctx.broker_up`` true to the broker: readiness fails within one interval of an outage.
+
+    With ``STANCEWATCH_BROKER_MAX_OUTAGE`` set, an outage longer than that stops the service with an
+    error (for operators who prefer a restart by their orchestrator); by default it never does.
+    """
     gauge = ctx.metrics.gauge("broker_reachable", "1 while the broker answers the readiness probe", ["service"])
+    limit = ctx.settings.broker_max_outage
+    down_since: float | None = None
     while True:
         up = await ctx.bus.reachable(timeout_s=min(2.0, interval_s))
         if up != ctx.broker_up:
@@ -116,6 +167,13 @@ async def probe_broker(ctx: ServiceContext, interval_s: float) -> None:
             )
         ctx.broker_up = up
         gauge.set(1 if up else 0, service=ctx.name)
+        now = time.monotonic()
+        down_since = None if up else (down_since if down_since is not None else now)
+        if limit is not None and down_since is not None and now - down_since > limit.total_seconds():
+            ctx.failure = BusError(f"broker away for {now - down_since:.0f}s, over STANCEWATCH_BROKER_MAX_OUTAGE")
+            log.error("%s", ctx.failure, extra={"service": ctx.name})
+            ctx.stop.set()
+            return
         await asyncio.sleep(interval_s)
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
 from shared.bus import KafkaBus
 from shared.topics import Topics
+from tests.support import OwnBroker
 
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{os.environ.get('KAFKA_PORT', '9092')}")
 
@@ -59,3 +62,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "kafka_bootstrap" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.kafka)
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[OwnBroker]:
+    """A started broker of this test's own, stopped and removed afterwards."""
+    broker = OwnBroker(tmp_path / "broker")
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.run("stop")
+        shutil.rmtree(broker.cache, ignore_errors=True)

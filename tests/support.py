@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+KAFKA_SCRIPT = ROOT / "deploy" / "kafka" / "kafka.sh"
 
 
 async def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> None:
@@ -20,3 +27,45 @@ async def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, interv
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+class OwnBroker:
+    """A broker of the test's own (ports and data folder) that the test may stop and start again.
+
+    The suite's broker is shared by every test; a test that takes the broker away needs its own.
+    """
+
+    def __init__(self, cache: Path) -> None:
+        cache.mkdir(parents=True, exist_ok=True)
+        jars = ROOT / ".cache" / "kafka-jars"
+        if (jars / ".complete").exists() and not (cache / "kafka-jars").exists():
+            (cache / "kafka-jars").symlink_to(jars)  # reuse the jars `make test` already fetched
+        self.cache = cache
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "STANCEWATCH_CACHE": str(cache),
+            "KAFKA_PORT": str(self.port),
+            "KAFKA_CONTROLLER_PORT": str(free_port()),
+        }
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def run(self, action: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(KAFKA_SCRIPT), action], env=self.env, capture_output=True, text=True, timeout=120)
+
+    def start(self) -> None:
+        done = self.run("start")
+        assert done.returncode == 0, f"broker start failed: {done.stderr[-2000:]}"
+
+    def stop(self) -> None:
+        done = self.run("stop")
+        assert done.returncode == 0, f"broker stop failed: {done.stderr[-2000:]}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -35,8 +35,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
-from services.alerter.errors import RoutingError
+from services.alerter.errors import RoutingError, SignatureError
 from services.alerter.settings import AlerterSettings, parse_duration
+from services.alerter.signing import SECRET_PREFIX, secret_key
 from shared.contracts import SEVERITY_RANK, PositionChange, Severity
 
 
@@ -166,7 +167,13 @@ def parse_routing(path: Path, env: Mapping[str, str], *, default_min_severity: S
             cfg.url = SecretStr(env[cfg.url_env])
         if cfg.secret_env:
             secret = env.get(cfg.secret_env, "")
-            if not secret.startswith("whsec_"):
-                raise RoutingError(f"routing {path}: channel {name}: {cfg.secret_env} must hold whsec_<base64>")
+            try:
+                if not secret.startswith(SECRET_PREFIX):
+                    raise SignatureError("no whsec_ prefix")
+                secret_key(secret)
+            except SignatureError as exc:
+                raise RoutingError(
+                    f"routing {path}: channel {name}: {cfg.secret_env} must hold whsec_ and non-empty base64"
+                ) from exc
             cfg.secret = SecretStr(secret)
     return routing

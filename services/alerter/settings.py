@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
@@ -10,22 +9,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from services.alerter.detect import DEFAULT_CONFIRM_WINDOW, DEFAULT_INSTANT_CONFIDENCE
-from shared.settings import ServiceSettings
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
-_UNIT_S = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(value: object) -> timedelta:
-    """``90``, ``90s``, ``15m``, ``48h``, ``2d`` (or a timedelta) -> timedelta."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float):
-        return timedelta(seconds=float(value))
-    match = _DURATION.match(str(value))
-    if not match:
-        raise ValueError(f"not a duration: {value!r} (use e.g. 90s, 15m, 48h, 2d)")
-    return timedelta(seconds=float(match.group(1)) * _UNIT_S[match.group(2)])
+from services.alerter.errors import SignatureError
+from services.alerter.signing import secret_key
+from shared.settings import ServiceSettings, parse_duration
 
 
 class AlerterSettings(ServiceSettings):
@@ -93,8 +79,11 @@ class AlerterSettings(ServiceSettings):
     @field_validator("webhook_secret")
     @classmethod
     def _whsec(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith("whsec_"):
-            raise ValueError("must look like whsec_<base64>")
+        if value is not None:
+            try:
+                secret_key(value.get_secret_value())  # decoded now, so a bad secret never reaches a delivery
+            except SignatureError as exc:
+                raise ValueError("must be whsec_ followed by non-empty base64 (the key it decodes to)") from exc
         return value
 
     @field_validator("webhook_url", "slack_webhook_url")

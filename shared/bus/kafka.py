@@ -10,7 +10,14 @@ from collections.abc import Mapping, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    KafkaError,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+    TopicAlreadyExistsError,
+    UnknownProducerId,
+)
 
 from shared.bus.base import Bus, Consumer, Payload, RevokeCallback, encode_value
 from shared.bus.record import Record, encode_headers
@@ -21,6 +28,8 @@ log = logging.getLogger("stancewatch.bus")
 
 #: Largest message we produce; the broker's default limit is 1 MiB.
 MAX_MESSAGE_BYTES = 1_000_000
+#: Errors after which an idempotent producer never recovers by itself: it must be replaced.
+FATAL_PRODUCER_ERRORS = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch, ProducerFenced)
 
 
 def _record(msg: object) -> Record:
@@ -82,7 +91,10 @@ class KafkaConsumer(Consumer):
         await self._consumer.stop()
 
     async def getmany(self, timeout_ms: int = 500, max_records: int = 100) -> list[Record]:
-        batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
+        try:
+            batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
+        except KafkaError as exc:
+            raise BusError(f"fetch: {exc}") from exc
         out = [_record(m) for msgs in batches.values() for m in msgs]
         out.sort(key=lambda r: r.received_at)
         return out
@@ -107,6 +119,7 @@ class KafkaBus(Bus):
         self.client_id = client_id
         self.replication_factor = replication_factor
         self._producer: AIOKafkaProducer | None = None
+        self._started = False
 
     async def reachable(self, timeout_s: float = 2.0) -> bool:
         """A TCP connection to any bootstrap broker within ``timeout_s``: cheap, and false the moment it is down."""
@@ -125,6 +138,10 @@ class KafkaBus(Bus):
     async def start(self) -> None:
         if self._producer is not None:
             return
+        self._producer = await self._new_producer()
+        self._started = True
+
+    async def _new_producer(self) -> AIOKafkaProducer:
         producer = AIOKafkaProducer(
             bootstrap_servers=self.bootstrap,
             client_id=self.client_id,
@@ -139,9 +156,19 @@ class KafkaBus(Bus):
         except KafkaError as exc:
             await producer.stop()
             raise BusError(f"producer start ({self.bootstrap}): {exc}") from exc
-        self._producer = producer
+        return producer
+
+    async def _replace_producer(self, cause: KafkaError) -> None:
+        """An idempotent producer whose sequence the broker lost is stuck for good: start a new one."""
+        log.warning("producer replaced after a fatal error: %s", cause)
+        old, self._producer = self._producer, None
+        if old is not None:
+            with contextlib.suppress(KafkaError):
+                await old.stop()
+        self._producer = await self._new_producer()
 
     async def stop(self) -> None:
+        self._started = False
         if self._producer is not None:
             await self._producer.stop()
             self._producer = None
@@ -155,12 +182,17 @@ class KafkaBus(Bus):
         headers: Mapping[str, str | bytes] | None = None,
     ) -> None:
         if self._producer is None:
-            raise BusError(f"publish {topic}: bus not started")
+            if not self._started:
+                raise BusError(f"publish {topic}: bus not started")
+            self._producer = await self._new_producer()  # a replacement that could not start before
         data = encode_value(value)
         if data is not None and len(data) > MAX_MESSAGE_BYTES:
             raise BusError(f"publish {topic}: message of {len(data)} bytes exceeds {MAX_MESSAGE_BYTES}")
         try:
             await self._producer.send_and_wait(topic, data, key=key.encode("utf-8"), headers=encode_headers(headers))
+        except FATAL_PRODUCER_ERRORS as exc:
+            await self._replace_producer(exc)
+            raise BusError(f"publish {topic}: {exc} (producer replaced; try again)") from exc
         except KafkaError as exc:
             raise BusError(f"publish {topic}: {exc}") from exc
 
@@ -207,6 +239,12 @@ class KafkaBus(Bus):
             await consumer.stop()
 
     async def ensure_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
+        try:
+            return await self._ensure_topics(specs)
+        except KafkaError as exc:
+            raise BusError(f"topic bootstrap ({self.bootstrap}): {exc}") from exc
+
+    async def _ensure_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-admin")
         try:
             await admin.start()

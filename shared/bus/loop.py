@@ -1,18 +1,24 @@
 """At-least-once consumption: process, wait for outputs to be acknowledged, then commit.
 
 A record that keeps failing after bounded retries (or is poison from the start) is sent to the
-dead-letter topic with headers naming the error and its origin, and the loop moves on. If even
-the dead-letter publish fails, the loop stops *without* committing, so nothing is lost.
+dead-letter topic with headers naming the error and its origin, and the loop moves on.
+
+A broker error (publish, commit, start) is not the record's fault: the loop waits with bounded
+exponential backoff and tries the same record again, for as long as the broker is away, without
+committing it. So a broker outage of any length loses nothing and stops nothing; the record is
+handled again when the broker is back (at-least-once: its outputs may be published twice, and
+consumers downstream are idempotent).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-from shared.bus.base import Bus
+from shared.bus.base import Bus, Consumer
 from shared.bus.record import Record
 from shared.contracts.base import utc_now
 from shared.errors import BusError, PoisonMessage
@@ -40,6 +46,8 @@ class ConsumerLoop:
         metrics: Metrics | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         on_revoked: Callable[[set[tuple[str, int]]], None] | None = None,
+        broker_backoff_s: float = 0.5,
+        max_broker_backoff_s: float = 15.0,
     ) -> None:
         self.bus = bus
         self.topics = list(topics)
@@ -50,11 +58,13 @@ class ConsumerLoop:
         self.retry_backoff_s = retry_backoff_s
         self.batch_size = batch_size
         self._sleep = sleep
+        self.broker_backoff_s = broker_backoff_s
+        self.max_broker_backoff_s = max_broker_backoff_s
         #: Told which (topic, partition)s moved away, after their offsets were committed.
         self._on_revoked = on_revoked
         self._lock = asyncio.Lock()
         self._pending: dict[tuple[str, int], int] = {}
-        self._consumer = None
+        self._consumer: Consumer | None = None
         self.started = asyncio.Event()
         m = metrics or Metrics()
         self._processed = m.counter("messages_processed_total", "Messages handled successfully", ["group"])
@@ -63,35 +73,81 @@ class ConsumerLoop:
             "messages_dead_lettered_total", "Messages sent to the dead-letter topic", ["group", "reason"]
         )
         self._latency = m.histogram("message_handle_seconds", "Time to handle one message", ["group"])
+        self._broker_waits = m.counter(
+            "consumer_broker_retries_total",
+            "Waits for the broker before trying again (publish, commit, start)",
+            ["group"],
+        )
 
-    async def _commit(self) -> None:
-        if self._pending and self._consumer is not None:
+    async def _commit(self) -> bool:
+        """Commit what was handled; on a broker error keep it for the next try and say so."""
+        if not self._pending or self._consumer is None:
+            return True
+        try:
             await self._consumer.commit(dict(self._pending))
-            self._pending.clear()
+        except BusError as exc:
+            # Keep offsets of partitions still ours; the others' records go to their new owner again.
+            assigned = self._consumer.assignment()
+            self._pending = {tp: o for tp, o in self._pending.items() if tp in assigned}
+            self._broker_waits.inc(group=self.group_id)
+            log.warning("commit failed, will retry: %s", exc, extra={"group": self.group_id})
+            return False
+        self._pending.clear()
+        return True
 
     async def _on_revoke(self, revoked: set[tuple[str, int]]) -> None:
         # Wait for the batch in flight to finish, then commit it before the partitions move.
         async with self._lock:
             await self._commit()
+            for tp in revoked:
+                self._pending.pop(tp, None)
         if self._on_revoked is not None:
             self._on_revoked(revoked)
+
+    async def _backoff(self, stop: asyncio.Event, delay: float) -> float:
+        """Wait ``delay`` (or until stop); return the next, longer delay."""
+        self._broker_waits.inc(group=self.group_id)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        return min(delay * 2, self.max_broker_backoff_s)
+
+    async def _start(self, consumer: Consumer, stop: asyncio.Event) -> bool:
+        delay = self.broker_backoff_s
+        while not stop.is_set():
+            try:
+                await consumer.start()
+                return True
+            except BusError as exc:
+                log.warning("waiting for the broker to consume: %s", exc, extra={"group": self.group_id})
+                delay = await self._backoff(stop, delay)
+        return False
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set; the message in flight is finished and committed."""
         consumer = self.bus.consumer(self.topics, self.group_id, on_revoke=self._on_revoke)
         self._consumer = consumer
-        await consumer.start()
+        if not await self._start(consumer, stop):
+            return
         self.started.set()
         try:
+            delay = self.broker_backoff_s
             while not stop.is_set():
-                records = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
+                try:
+                    records = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
+                except BusError as exc:
+                    log.warning("fetch failed, will retry: %s", exc, extra={"group": self.group_id})
+                    delay = await self._backoff(stop, delay)
+                    continue
+                delay = self.broker_backoff_s
                 if not records:
+                    if self._pending:
+                        async with self._lock:
+                            await self._commit()  # offsets a failed commit kept
                     continue
                 async with self._lock:
                     for rec in records:
-                        if stop.is_set():
+                        if stop.is_set() or not await self._handle(rec, stop):
                             break
-                        await self._process(rec)
                         self._pending[(rec.topic, rec.partition)] = rec.offset + 1
                     await self._commit()
         finally:
@@ -101,6 +157,22 @@ class ConsumerLoop:
             finally:
                 await consumer.stop()
                 self._consumer = None
+
+    async def _handle(self, rec: Record, stop: asyncio.Event) -> bool:
+        """Process ``rec``, riding out broker errors; False when stopped before it was done."""
+        delay = self.broker_backoff_s
+        while not stop.is_set():
+            try:
+                await self._process(rec)
+                return True
+            except BusError as exc:
+                log.warning(
+                    "broker unavailable, retrying the record: %s",
+                    exc,
+                    extra={"source_topic": rec.topic, "offset": rec.offset, "group": self.group_id},
+                )
+                delay = await self._backoff(stop, delay)
+        return False
 
     async def _process(self, rec: Record) -> None:
         t0 = time.perf_counter()
@@ -115,7 +187,7 @@ class ConsumerLoop:
                 error = exc
                 break
             except BusError:
-                raise  # the broker is the problem, not the message: stop without committing
+                raise  # the broker is the problem, not the message: ``_handle`` waits and retries
             except Exception as exc:
                 error = exc
                 log.warning(

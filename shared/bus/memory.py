@@ -137,3 +137,7 @@ class MemoryBus(Bus):
     def records(self, topic: str) -> list[Record]:
         """Every record of a topic, partition by partition (for tests and replay)."""
         return [r for recs in self._log.get(topic, []) for r in recs]
+
+    def committed(self, group_id: str) -> dict[tuple[str, int], int]:
+        """The offsets ``group_id`` committed, by (topic, partition)."""
+        return {(t, p): o for (g, t, p), o in self._committed.items() if g == group_id}

@@ -73,6 +73,7 @@ def test_secrets_come_from_the_environment_and_are_not_dumped(tmp_path: Path) ->
     [
         (ROUTING, {}, "OPS_URL is not set"),
         (ROUTING, {**ENV, "OPS_SECRET": "plain"}, "whsec_"),
+        (ROUTING, {**ENV, "OPS_SECRET": "whsec_%%%not-base64"}, "OPS_SECRET must hold whsec_ and non-empty base64"),
         ("routes:\n  - channels: [nowhere]\n", {}, "unknown channel"),
         ("channels:\n  x: {type: pager}\n", {}, "channels.x.type"),
         ("channels: [\n", {}, "cannot read"),

@@ -36,6 +36,8 @@ def test_environment_configures_channels_and_thresholds(monkeypatch: pytest.Monk
     ("var", "value"),
     [
         ("STANCEWATCH_WEBHOOK_SECRET", "not-a-whsec"),
+        ("STANCEWATCH_WEBHOOK_SECRET", "whsec_not base64!"),
+        ("STANCEWATCH_WEBHOOK_SECRET", "whsec_"),
         ("STANCEWATCH_SLACK_WEBHOOK_URL", "ftp://hooks.test"),
         ("STANCEWATCH_MIN_SEVERITY", "catastrophe"),
         ("STANCEWATCH_CORROBORATION_WINDOW", "soon"),

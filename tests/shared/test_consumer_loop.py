@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from shared.bus import ConsumerLoop, MemoryBus, Record
 from shared.contracts import RawArticle
+from shared.errors import BusError
 from shared.observability import Metrics
 from tests.support import wait_until
 
@@ -156,3 +157,57 @@ async def test_a_revocation_commits_what_was_done_then_tells_the_owner() -> None
     stop.set()
     await task
     assert told == [({("in", 0)}, 1)]  # the offset was committed before the owner heard of it
+
+
+class FlakyBus(MemoryBus):
+    """Publishes to ``out`` fail with a broker error until ``heal`` is set: an outage, in memory."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heal = asyncio.Event()
+        self.refused = 0
+
+    async def publish(self, topic: str, value: object, *, key: str, headers: object = None) -> None:  # type: ignore[override]
+        if topic == "out" and not self.heal.is_set():
+            self.refused += 1
+            raise BusError("publish out: broker unavailable")
+        await super().publish(topic, value, key=key, headers=headers)  # type: ignore[arg-type]
+
+
+async def test_a_broker_outage_holds_the_record_uncommitted_and_it_is_handled_when_the_broker_is_back() -> None:
+    bus = FlakyBus()
+    await bus.start()
+
+    async def handler(rec: Record) -> None:
+        await bus.publish("out", rec.value, key=rec.key or "")
+
+    for i in ("a", "b"):
+        await bus.publish("in", RawArticle(id=i, published=T0), key=i)
+    loop = ConsumerLoop(bus, ["in"], "g", handler, dead_letter_topic="dlq", broker_backoff_s=0.01)
+    stop, task = await start_loop(loop)
+    await wait_until(lambda: bus.refused >= 5, 5)  # tried again and again, with backoff ...
+    assert not task.done(), "the loop must not end because the broker is away"
+    assert bus.committed("g") == {}, "nothing is committed while the record is not handled"
+    assert bus.records("dlq") == [], "a broker outage is not the record's fault"
+    bus.heal.set()
+    await wait_until(lambda: len(bus.records("out")) == 2, 5)  # ... and handled once it is back
+    await wait_until(lambda: bus.committed("g") == {("in", 0): 2}, 5)
+    stop.set()
+    await task
+    assert [r.key for r in bus.records("out")] == ["a", "b"]
+
+
+async def test_stopping_during_an_outage_ends_the_loop_without_committing_the_record() -> None:
+    bus = FlakyBus()
+    await bus.start()
+
+    async def handler(rec: Record) -> None:
+        await bus.publish("out", rec.value, key=rec.key or "")
+
+    await bus.publish("in", RawArticle(id="a", published=T0), key="a")
+    loop = ConsumerLoop(bus, ["in"], "g", handler, dead_letter_topic="dlq", broker_backoff_s=0.01)
+    stop, task = await start_loop(loop)
+    await wait_until(lambda: bus.refused >= 2, 5)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert bus.committed("g") == {}

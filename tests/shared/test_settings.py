@@ -28,3 +28,17 @@ def test_an_unknown_bus_kind_is_rejected(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("STANCEWATCH_BUS", "carrier-pigeon")
     with pytest.raises(ConfigError, match="STANCEWATCH_BUS"):
         load_settings(ServiceSettings)
+
+
+@pytest.mark.parametrize("servers", ["127.0.0.1:notaport", "127.0.0.1", "broker:0", "a:9092,b:99999", ":9092"])
+def test_a_bootstrap_server_that_is_not_host_and_port_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, servers: str
+) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", servers)
+    with pytest.raises(ConfigError, match=r"KAFKA_BOOTSTRAP_SERVERS.*host:port"):
+        load_settings(ServiceSettings)
+
+
+def test_several_bootstrap_servers_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka-0.kafka:9092, kafka-1.kafka:9092")
+    assert load_settings(ServiceSettings).kafka_bootstrap_servers.startswith("kafka-0")
