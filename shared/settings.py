@@ -45,7 +45,7 @@ class ServiceSettings(BaseSettings):
 
     @field_validator("broker_probe_interval", "broker_max_outage", mode="before")
     @classmethod
-    def _duration(cls, value: object) -> object:
+    def _service_duration(cls, value: object) -> object:
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         return parse_duration(value)
