@@ -237,11 +237,14 @@ class HealthServer:
         port: int = 0,
         ready: Callable[[], bool] | None = None,
         routes: dict[str, JsonRoute] | None = None,
+        problems: Callable[[], list[dict[str, str]]] | None = None,
     ) -> None:
         self.metrics = metrics
         self.host = host
         self.port = port
         self._ready = ready or (lambda: True)
+        #: Why the service is not alive (a dead or stalled task); empty while it is.
+        self._problems = problems or (lambda: [])
         # Kept by reference: a service may add routes after the server started.
         self.routes = routes if routes is not None else {}
         self._server: asyncio.Server | None = None
@@ -281,7 +284,12 @@ class HealthServer:
 
     async def _route(self, writer: asyncio.StreamWriter, path: str, params: dict[str, str]) -> None:
         if path == "/healthz":
-            await self._send(writer, 200, b'{"status":"ok"}', "application/json")
+            problems = self._problems()
+            if problems:
+                body = json.dumps({"status": "unhealthy", "problems": problems}).encode()
+                await self._send(writer, 503, body, "application/json")
+            else:
+                await self._send(writer, 200, b'{"status":"ok"}', "application/json")
         elif path == "/readyz":
             ok = self._ready()
             await self._send(writer, 200 if ok else 503, json.dumps({"ready": ok}).encode(), "application/json")

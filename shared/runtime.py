@@ -18,6 +18,7 @@ from shared.bus import Bus, make_bus
 from shared.errors import BusError, ConfigError, StancewatchError
 from shared.observability import HealthServer, JsonRoute, Metrics, configure_logging
 from shared.settings import ServiceSettings
+from shared.supervision import Watchdog
 from shared.topics import Topics
 
 log = logging.getLogger("stancewatch.runtime")
@@ -40,6 +41,8 @@ class ServiceContext:
     http: HealthServer | None = None
     #: Set when the service must end with an error although its body ended cleanly.
     failure: StancewatchError | None = None
+    #: The service's long-running tasks register here; a dead or stalled one fails /healthz.
+    watchdog: Watchdog = field(default_factory=Watchdog)
 
 
 Body = Callable[[ServiceContext], Awaitable[None]]
@@ -73,7 +76,9 @@ async def serve(
     )
     topics = Topics(prefix=settings.topic_prefix)
     metrics = Metrics()
-    ctx = ServiceContext(name, settings, bus, topics, metrics, stop, routes=dict(routes or {}))
+    watchdog = Watchdog(settings.stall_after.total_seconds())
+    watchdog.stopping_when(stop.is_set)
+    ctx = ServiceContext(name, settings, bus, topics, metrics, stop, routes=dict(routes or {}), watchdog=watchdog)
     up = metrics.gauge("up", "1 while the service runs", ["service"])
     try:
         # Health first: while the broker is awaited, /healthz answers and /readyz says why not.
@@ -83,6 +88,7 @@ async def serve(
             settings.http_port,
             ready=lambda: ctx.ready.is_set() and ctx.broker_up,
             routes=ctx.routes,
+            problems=lambda: [p.as_dict() for p in watchdog.problems()],
         )
         try:
             port = await ctx.http.start()
@@ -95,6 +101,7 @@ async def serve(
         if not await connect(ctx):
             return
         probe = asyncio.create_task(probe_broker(ctx, settings.broker_probe_interval.total_seconds()))
+        watchdog.watch("broker-probe", probe)
         try:
             await body(ctx)
         finally:

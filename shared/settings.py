@@ -43,7 +43,7 @@ class ServiceSettings(BaseSettings):
         min_length=3,
     )
 
-    @field_validator("broker_probe_interval", "broker_max_outage", mode="before")
+    @field_validator("broker_probe_interval", "broker_max_outage", "stall_after", mode="before")
     @classmethod
     def _service_duration(cls, value: object) -> object:
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -72,6 +72,8 @@ class ServiceSettings(BaseSettings):
     broker_probe_interval: timedelta = timedelta(seconds=2)
     #: Exit (status 1) when the broker has been away this long; unset (the default): ride out any outage.
     broker_max_outage: timedelta | None = None
+    #: A loop that has not turned for this long fails /healthz (liveness), so the orchestrator restarts it.
+    stall_after: timedelta = timedelta(minutes=5)
     #: Create missing topics at start-up (off where an operator such as Strimzi owns them).
     create_topics: bool = True
     #: Replication factor for topics this service creates (3 on a production cluster).

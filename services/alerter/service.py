@@ -64,6 +64,7 @@ async def body(
         handler,
         dead_letter_topic=ctx.topics.dead_letters.name,
         metrics=ctx.metrics,
+        watchdog=ctx.watchdog,
         # Forget the positions of partitions that moved to another instance.
         on_revoked=lambda revoked: store.release({p for t, p in revoked if t == observations_topic}),
     )
@@ -74,12 +75,15 @@ async def body(
         worker.handle,
         dead_letter_topic=ctx.topics.dead_letters.name,
         metrics=ctx.metrics,
+        watchdog=ctx.watchdog,
     )
     tasks = [
         asyncio.create_task(observations.run(ctx.stop), name="alerter-observations"),
         asyncio.create_task(deliveries.run(ctx.stop), name="alerter-deliveries"),
         asyncio.create_task(worker.run_flusher(), name="alerter-digests"),
     ]
+    for task in tasks:
+        ctx.watchdog.watch(task.get_name(), task)
     started = asyncio.gather(observations.started.wait(), deliveries.started.wait())
     try:
         done, _ = await asyncio.wait([started, *tasks], return_when=asyncio.FIRST_COMPLETED)

@@ -19,7 +19,7 @@ from shared.settings import load_settings
 
 def make_body(enricher: Enricher, group_id: str) -> Callable[[ServiceContext], Awaitable[None]]:
     async def body(ctx: ServiceContext) -> None:
-        loop = consumer_loop(enricher, ctx.bus, ctx.topics, ctx.metrics, group_id)
+        loop = consumer_loop(enricher, ctx.bus, ctx.topics, ctx.metrics, group_id, watchdog=ctx.watchdog)
 
         async def mark_ready() -> None:
             await loop.started.wait()

@@ -16,6 +16,7 @@ from services.enricher.extract import Enricher
 from shared.bus import Bus, ConsumerLoop, Record
 from shared.contracts import RawArticle
 from shared.observability import Metrics
+from shared.supervision import Watchdog
 from shared.topics import Topics
 
 log = logging.getLogger("stancewatch.enricher")
@@ -60,7 +61,12 @@ class EnrichHandler:
 
 
 def consumer_loop(
-    enricher: Enricher, bus: Bus, topics: Topics, metrics: Metrics, group_id: str = "stancewatch-enricher"
+    enricher: Enricher,
+    bus: Bus,
+    topics: Topics,
+    metrics: Metrics,
+    group_id: str = "stancewatch-enricher",
+    watchdog: Watchdog | None = None,
 ) -> ConsumerLoop:
     handler = EnrichHandler(enricher, bus, topics, metrics)
     return ConsumerLoop(
@@ -70,4 +76,5 @@ def consumer_loop(
         handler,
         dead_letter_topic=topics.dead_letters.name,
         metrics=metrics,
+        watchdog=watchdog,
     )

@@ -34,9 +34,12 @@ async def body(ctx: ServiceContext) -> None:
             url: state.model_dump(mode="json", include=shown) for url, state in poller.states.items()
         }
         last_expiry = poller.clock()
+        # The poll loop calls housekeeping on every tick: a loop that stops turning fails liveness.
+        turning = ctx.watchdog.heartbeat("ingester poll loop")
 
         async def housekeeping() -> None:
             nonlocal last_expiry
+            turning.beat()
             now = poller.clock()
             if (now - last_expiry).total_seconds() >= 60:
                 last_expiry = now

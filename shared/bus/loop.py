@@ -8,6 +8,9 @@ exponential backoff and tries the same record again, for as long as the broker i
 committing it. So a broker outage of any length loses nothing and stops nothing; the record is
 handled again when the broker is back (at-least-once: its outputs may be published twice, and
 consumers downstream are idempotent).
+
+With a watchdog, the loop beats on every turn (idle, handling, or waiting for the broker), so only
+a handler stuck on one record stalls it and fails liveness.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from shared.bus.record import Record
 from shared.contracts.base import utc_now
 from shared.errors import BusError, PoisonMessage
 from shared.observability import Metrics
+from shared.supervision import Heartbeat, Watchdog
 
 log = logging.getLogger("stancewatch.consumer")
 
@@ -48,6 +52,7 @@ class ConsumerLoop:
         on_revoked: Callable[[set[tuple[str, int]]], None] | None = None,
         broker_backoff_s: float = 0.5,
         max_broker_backoff_s: float = 15.0,
+        watchdog: Watchdog | None = None,
     ) -> None:
         self.bus = bus
         self.topics = list(topics)
@@ -66,6 +71,7 @@ class ConsumerLoop:
         self._pending: dict[tuple[str, int], int] = {}
         self._consumer: Consumer | None = None
         self.started = asyncio.Event()
+        self._heartbeat: Heartbeat | None = watchdog.heartbeat(f"consumer {group_id}") if watchdog else None
         m = metrics or Metrics()
         self._processed = m.counter("messages_processed_total", "Messages handled successfully", ["group"])
         self._retried = m.counter("message_retries_total", "Handler attempts that failed and were retried", ["group"])
@@ -107,9 +113,15 @@ class ConsumerLoop:
     async def _backoff(self, stop: asyncio.Event, delay: float) -> float:
         """Wait ``delay`` (or until stop); return the next, longer delay."""
         self._broker_waits.inc(group=self.group_id)
+        self._beat()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), delay)
+        self._beat()
         return min(delay * 2, self.max_broker_backoff_s)
+
+    def _beat(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.beat()
 
     async def _start(self, consumer: Consumer, stop: asyncio.Event) -> bool:
         delay = self.broker_backoff_s
@@ -134,6 +146,7 @@ class ConsumerLoop:
             while not stop.is_set():
                 try:
                     records = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
+                    self._beat()
                 except BusError as exc:
                     log.warning("fetch failed, will retry: %s", exc, extra={"group": self.group_id})
                     delay = await self._backoff(stop, delay)
@@ -149,6 +162,7 @@ class ConsumerLoop:
                         if stop.is_set() or not await self._handle(rec, stop):
                             break
                         self._pending[(rec.topic, rec.partition)] = rec.offset + 1
+                        self._beat()
                     await self._commit()
         finally:
             try:
