@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from shared.bus import Bus, make_bus
+from shared.bus.backoff import Backoff
 from shared.errors import BusError, ConfigError, StancewatchError
 from shared.observability import HealthServer, JsonRoute, Metrics, configure_logging
 from shared.settings import ServiceSettings
@@ -121,7 +122,7 @@ async def serve(
         log.info("%s stopped", name, extra={"service": name})
 
 
-async def connect(ctx: ServiceContext, first_delay_s: float = 0.5, max_delay_s: float = 15.0) -> bool:
+async def connect(ctx: ServiceContext, backoff: Backoff | None = None) -> bool:
     """Start the bus (and create topics), waiting for an unreachable broker like for an outage.
 
     Returns False when stopped before the broker answered. Gives up only past the operator's
@@ -129,13 +130,13 @@ async def connect(ctx: ServiceContext, first_delay_s: float = 0.5, max_delay_s: 
     """
     settings = ctx.settings
     since = time.monotonic()
-    delay = first_delay_s
+    backoff = backoff or Backoff()
     while not ctx.stop.is_set():
         try:
             await ctx.bus.start()
             if settings.create_topics:
                 await ctx.bus.ensure_topics(ctx.topics.all())
-            if delay > first_delay_s:
+            if backoff.waited:
                 log.info("broker reachable: starting", extra={"service": ctx.name})
             return True
         except BusError as exc:
@@ -150,9 +151,7 @@ async def connect(ctx: ServiceContext, first_delay_s: float = 0.5, max_delay_s: 
                 exc,
                 extra={"service": ctx.name},
             )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(ctx.stop.wait(), delay)
-            delay = min(delay * 2, max_delay_s)
+            await backoff.wait(ctx.stop)
     return False
 
 

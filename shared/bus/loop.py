@@ -16,11 +16,11 @@ a handler stuck on one record stalls it and fails liveness.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
+from shared.bus.backoff import Backoff
 from shared.bus.base import Bus, Consumer
 from shared.bus.record import Record
 from shared.contracts.base import utc_now
@@ -110,28 +110,28 @@ class ConsumerLoop:
         if self._on_revoked is not None:
             self._on_revoked(revoked)
 
-    async def _backoff(self, stop: asyncio.Event, delay: float) -> float:
-        """Wait ``delay`` (or until stop); return the next, longer delay."""
+    def _backoff(self) -> Backoff:
+        return Backoff(self.broker_backoff_s, self.max_broker_backoff_s)
+
+    async def _wait_for_broker(self, stop: asyncio.Event, backoff: Backoff) -> None:
         self._broker_waits.inc(group=self.group_id)
         self._beat()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), delay)
+        await backoff.wait(stop)
         self._beat()
-        return min(delay * 2, self.max_broker_backoff_s)
 
     def _beat(self) -> None:
         if self._heartbeat is not None:
             self._heartbeat.beat()
 
     async def _start(self, consumer: Consumer, stop: asyncio.Event) -> bool:
-        delay = self.broker_backoff_s
+        backoff = self._backoff()
         while not stop.is_set():
             try:
                 await consumer.start()
                 return True
             except BusError as exc:
                 log.warning("waiting for the broker to consume: %s", exc, extra={"group": self.group_id})
-                delay = await self._backoff(stop, delay)
+                await self._wait_for_broker(stop, backoff)
         return False
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -142,16 +142,16 @@ class ConsumerLoop:
             return
         self.started.set()
         try:
-            delay = self.broker_backoff_s
+            backoff = self._backoff()
             while not stop.is_set():
                 try:
                     records = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
                     self._beat()
                 except BusError as exc:
                     log.warning("fetch failed, will retry: %s", exc, extra={"group": self.group_id})
-                    delay = await self._backoff(stop, delay)
+                    await self._wait_for_broker(stop, backoff)
                     continue
-                delay = self.broker_backoff_s
+                backoff.reset()
                 if not records:
                     if self._pending:
                         async with self._lock:
@@ -174,7 +174,7 @@ class ConsumerLoop:
 
     async def _handle(self, rec: Record, stop: asyncio.Event) -> bool:
         """Process ``rec``, riding out broker errors; False when stopped before it was done."""
-        delay = self.broker_backoff_s
+        backoff = self._backoff()
         while not stop.is_set():
             try:
                 await self._process(rec)
@@ -185,7 +185,7 @@ class ConsumerLoop:
                     exc,
                     extra={"source_topic": rec.topic, "offset": rec.offset, "group": self.group_id},
                 )
-                delay = await self._backoff(stop, delay)
+                await self._wait_for_broker(stop, backoff)
         return False
 
     async def _process(self, rec: Record) -> None:

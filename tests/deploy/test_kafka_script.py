@@ -13,14 +13,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "deploy" / "kafka" / "kafka.sh"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support import KAFKA_SCRIPT as SCRIPT
+from tests.support import ROOT, free_port
 
 
 def run(action: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
