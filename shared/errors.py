@@ -15,3 +15,8 @@ class BusError(StancewatchError):
 
 class PoisonMessage(StancewatchError):
     """A message that can never be processed (undecodable, invalid): dead-letter it at once."""
+
+
+class OversizedMessage(PoisonMessage):
+    """An output larger than the bus accepts: handling the record again would build it again, so the
+    record is dead-lettered at once (never retried as if the broker were away)."""

@@ -49,6 +49,8 @@ from shared.contracts import (
 )
 
 _STOPWORDS = words("stopwords")
+#: Longest headline read (the ingester cuts titles here too); a hostile 1 MB title would take minutes to parse.
+MAX_TITLE_CHARS = 1_000
 #: Attribution uncertainty of a figure the rules did not attribute the clause to (read by the trained judge).
 OPEN_HOLDER_PENALTY = 0.05
 
@@ -138,6 +140,8 @@ class Enricher:
     # -- public ---------------------------------------------------------------------------------
 
     def enrich(self, article: RawArticle) -> EnrichedArticle:
+        if len(article.title) > MAX_TITLE_CHARS:  # the headline is parsed: bound it like the text
+            article = article.model_copy(update={"title": article.title[:MAX_TITLE_CHARS]})
         ref = ArticleRef.of(article)
         reason = bad_input_reason(article.text, self.max_text_chars)
         if reason:

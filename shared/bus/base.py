@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from shared.bus.record import Record
 from shared.contracts.base import Contract
+from shared.errors import OversizedMessage
 from shared.topics import TopicSpec
 
 Payload = Contract | bytes | None
@@ -77,7 +78,19 @@ class Bus(ABC):
         return True
 
 
+#: Largest message we produce; the broker's default limit is 1 MiB.
+MAX_MESSAGE_BYTES = 1_000_000
+
+
 def encode_value(value: Payload) -> bytes | None:
     if value is None or isinstance(value, bytes):
         return value
     return value.to_json_bytes()
+
+
+def encode_bounded(topic: str, value: Payload) -> bytes | None:
+    """The bytes to publish, refused (the record's fault, not the broker's) above the size limit."""
+    data = encode_value(value)
+    if data is not None and len(data) > MAX_MESSAGE_BYTES:
+        raise OversizedMessage(f"publish {topic}: message of {len(data)} bytes exceeds {MAX_MESSAGE_BYTES}")
+    return data

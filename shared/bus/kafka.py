@@ -13,21 +13,20 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     InvalidProducerEpoch,
     KafkaError,
+    MessageSizeTooLargeError,
     OutOfOrderSequenceNumber,
     ProducerFenced,
     TopicAlreadyExistsError,
     UnknownProducerId,
 )
 
-from shared.bus.base import Bus, Consumer, Payload, RevokeCallback, encode_value
+from shared.bus.base import MAX_MESSAGE_BYTES, Bus, Consumer, Payload, RevokeCallback, encode_bounded
 from shared.bus.record import Record, encode_headers
-from shared.errors import BusError
+from shared.errors import BusError, OversizedMessage
 from shared.topics import TopicSpec
 
 log = logging.getLogger("stancewatch.bus")
 
-#: Largest message we produce; the broker's default limit is 1 MiB.
-MAX_MESSAGE_BYTES = 1_000_000
 #: Errors after which an idempotent producer never recovers by itself: it must be replaced.
 FATAL_PRODUCER_ERRORS = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch, ProducerFenced)
 
@@ -185,11 +184,11 @@ class KafkaBus(Bus):
             if not self._started:
                 raise BusError(f"publish {topic}: bus not started")
             self._producer = await self._new_producer()  # a replacement that could not start before
-        data = encode_value(value)
-        if data is not None and len(data) > MAX_MESSAGE_BYTES:
-            raise BusError(f"publish {topic}: message of {len(data)} bytes exceeds {MAX_MESSAGE_BYTES}")
+        data = encode_bounded(topic, value)
         try:
             await self._producer.send_and_wait(topic, data, key=key.encode("utf-8"), headers=encode_headers(headers))
+        except MessageSizeTooLargeError as exc:  # a topic whose own limit is lower than ours
+            raise OversizedMessage(f"publish {topic}: {exc}") from exc
         except FATAL_PRODUCER_ERRORS as exc:
             await self._replace_producer(exc)
             raise BusError(f"publish {topic}: {exc} (producer replaced; try again)") from exc

@@ -26,6 +26,12 @@ class RawArticle(Contract):
     fetched_at: UtcDatetime | None = None
 
 
+#: Bounds of what an event citing an article carries of it (the ingester already cuts titles at 1,000).
+MAX_REF_TITLE = 1_000
+MAX_REF_SOURCE = 300
+MAX_REF_URL = 4_000
+
+
 class ArticleRef(BaseModel):
     """Enough of an article to cite it in an alert without carrying its text."""
 
@@ -39,10 +45,11 @@ class ArticleRef(BaseModel):
 
     @classmethod
     def of(cls, article: RawArticle) -> ArticleRef:
+        """Bounded by construction: a hostile 1 MB title must not make every event citing it unpublishable."""
         return cls(
             id=article.id,
-            title=article.title,
-            source=article.source,
-            url=article.url,
+            title=article.title[:MAX_REF_TITLE],
+            source=article.source[:MAX_REF_SOURCE],
+            url=article.url[:MAX_REF_URL],
             published=article.published,
         )

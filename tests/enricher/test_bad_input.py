@@ -66,3 +66,13 @@ def test_many_candidate_sentences_are_capped(enricher, count):
     result = enrich(enricher, STANCE_SENTENCE * count)
     assert time.perf_counter() - t0 < 10
     assert [(o.actor, o.topic, o.stance) for o in result.observations] == [("trump", "tomahawks", "support")]
+
+
+def test_a_title_of_a_hundred_thousand_repeated_names_is_read_only_up_to_its_bound(enricher):
+    hostile = "Donald Trump rejects Tomahawks " * 100_000  # 3 MB of headline
+    cut = hostile[:1_000]
+    full = enrich(enricher, STANCE_SENTENCE, title=hostile)
+    bounded = enrich(enricher, STANCE_SENTENCE, title=cut)
+    assert full.article.title == cut
+    assert [o.model_dump() for o in full.observations] == [o.model_dump() for o in bounded.observations]
+    assert full.observations, "the body sentence is still read"

@@ -60,3 +60,23 @@ async def test_undecodable_message_goes_to_the_dead_letter_topic(enricher):
     (dead,) = bus.records(topics.dead_letters.name)
     assert dead.key == "bad" and dead.header("error_kind") == "poison"
     assert "decode RawArticle" in (dead.header("error") or "")
+
+
+async def test_an_article_with_a_one_megabyte_title_is_enriched_with_its_title_cut_and_the_loop_goes_on(enricher):
+    bus, topics = MemoryBus(), Topics(prefix="unit3.")
+    await bus.start()
+    await bus.ensure_topics(topics.all())
+    hostile = article(TEXT, article_id="huge").model_copy(update={"title": "Trump " * 160_000})
+    await bus.publish(topics.articles.name, hostile, key="huge")
+    await bus.publish(topics.articles.name, article(TEXT, article_id="next"), key="next")
+    stop = asyncio.Event()
+    loop = consumer_loop(enricher, bus, topics, Metrics(), group_id="unit-enricher-3")
+    task = asyncio.create_task(loop.run(stop))
+    try:
+        await wait_until(lambda: len(bus.records(topics.enriched.name)) == 2, timeout=20)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    enriched = {r.key: r.decode(EnrichedArticle) for r in bus.records(topics.enriched.name)}
+    assert len(enriched["huge"].article.title) == 1_000
+    assert bus.records(topics.dead_letters.name) == []

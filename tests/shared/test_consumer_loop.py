@@ -211,3 +211,28 @@ async def test_stopping_during_an_outage_ends_the_loop_without_committing_the_re
     stop.set()
     await asyncio.wait_for(task, 5)
     assert bus.committed("g") == {}
+
+
+async def test_an_output_too_large_for_the_bus_dead_letters_its_record_at_once_and_the_loop_moves_on() -> None:
+    bus = MemoryBus()
+    await bus.start()
+    attempts: dict[str, int] = {}
+
+    async def handler(rec: Record) -> None:
+        art = rec.decode(RawArticle)
+        attempts[art.id] = attempts.get(art.id, 0) + 1
+        size = 2_000_000 if art.id == "huge" else 10  # e.g. an enriched event that grew past the limit
+        await bus.publish("out", art.model_copy(update={"text": "x" * size}), key=art.id)
+
+    for i in ("huge", "next"):
+        await bus.publish("in", RawArticle(id=i, published=T0), key=i)
+    loop = ConsumerLoop(bus, ["in"], "g", handler, dead_letter_topic="dlq", sleep=no_sleep, broker_backoff_s=0.01)
+    stop, task = await start_loop(loop)
+    await wait_until(lambda: len(bus.records("out")) == 1, 5)
+    stop.set()
+    await task
+    assert attempts == {"huge": 1, "next": 1}, "the same record would build the same output: no retry"
+    (dead,) = bus.records("dlq")
+    assert dead.key == "huge" and dead.header("error_kind") == "poison"
+    assert "exceeds 1000000" in (dead.header("error") or "")
+    assert bus.committed("g") == {("in", 0): 2}
