@@ -1,7 +1,8 @@
 """Stage 1: HTTP GET with conditional headers, a size cap, bounded redirects and per-host politeness.
 
 One shared ``httpx.AsyncClient`` serves every feed and page. Redirects are followed here (not by
-httpx) so that each hop of an untrusted URL passes the SSRF guard and the per-host limit.
+httpx) so that each hop passes the SSRF guard and the per-host limit: every hop except a feed's
+own configured URL is guarded.
 Every failure becomes a :class:`FetchError` whose ``kind`` says what went wrong.
 """
 
@@ -16,11 +17,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
-from services.ingester.errors import FetchError
+from services.ingester.errors import BlockedUrl, FetchError
 from services.ingester.guard import UrlGuard
-from services.ingester.host_pools import HostPools
+from services.ingester.host_pools import GUARD_EXTENSION, HostPools
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
@@ -87,6 +89,8 @@ class Fetcher:
     ) -> FetchResult:
         """GET ``url``. 2xx and 304 return; other statuses, oversize bodies and transport errors raise.
 
+        ``trusted`` is the operator's own feed URL: its first request is not guarded; every other
+        request (its redirects, and every hop of an untrusted URL) goes through the guard.
         The whole exchange, redirects included, must finish within ``total_timeout`` (a server that
         drips bytes forever would otherwise never trip httpx's per-read timeout).
         """
@@ -106,10 +110,16 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         current = url
-        for _hop in range(self._max_redirects + 1):
-            if not trusted and self._guard is not None:
-                await self._guard.check(current)
-            result = await self._one(current, headers, max_bytes)
+        for hop in range(self._max_redirects + 1):
+            guard = None if self._guard is None or (trusted and hop == 0) else self._guard
+            try:
+                if guard is not None:
+                    guard.check_url(current)
+                result = await self._one(current, headers, max_bytes, guard)
+            except BlockedUrl as exc:
+                if hop == 0:
+                    raise
+                raise BlockedUrl(f"fetch: redirect {hop} to {current} blocked: {exc}") from exc
             if result.status in REDIRECTS:
                 if not result.url:
                     raise FetchError(f"fetch: status {result.status} without Location", kind="redirect")
@@ -118,14 +128,17 @@ class Fetcher:
             return result
         raise FetchError(f"fetch: more than {self._max_redirects} redirects from {url}", kind="redirect")
 
-    async def _one(self, url: str, headers: dict[str, str], max_bytes: int) -> FetchResult:
+    async def _one(self, url: str, headers: dict[str, str], max_bytes: int, guard: UrlGuard | None) -> FetchResult:
         host = (urlsplit(url).hostname or "").lower()
+        extensions = None if guard is None else {GUARD_EXTENSION: guard}
         async with self._host_slots[host]:
             try:
-                async with self._client.stream("GET", url, headers=headers) as resp:
+                async with self._client.stream("GET", url, headers=headers, extensions=extensions) as resp:
                     return await self._read(url, resp, max_bytes)
             except FetchError:
                 raise
+            except httpx.InvalidURL as exc:
+                raise FetchError(f"fetch: invalid URL {url!r}: {exc}", kind="invalid_url") from exc
             except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
                 kind = classify(exc)
                 raise FetchError(f"fetch: {kind}: {type(exc).__name__}: {exc or 'no detail'}", kind=kind) from exc
@@ -203,12 +216,18 @@ def make_client(
     per_host: int = 2,
     keepalive_hosts: int = 256,
     verify: bool | ssl.SSLContext = True,
+    network_backend: httpcore.AsyncNetworkBackend | None = None,
 ) -> httpx.AsyncClient:
-    """The one client the ingester shares: a keep-alive pool per host, no automatic redirects (we follow them)."""
+    """The one client the ingester shares: a keep-alive pool per host, no automatic redirects (we follow them).
+
+    Requests that carry a guard connect through it; ``network_backend`` (default: httpcore's) dials.
+    """
     remember_missing_sniffio()
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-        transport=HostPools(per_host=per_host, max_hosts=keepalive_hosts, verify=verify),
+        transport=HostPools(
+            per_host=per_host, max_hosts=keepalive_hosts, verify=verify, network_backend=network_backend
+        ),
         follow_redirects=False,
         headers={"User-Agent": user_agent},
         verify=verify,

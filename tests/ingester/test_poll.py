@@ -164,6 +164,19 @@ async def test_slow_and_broken_feeds_do_not_stop_the_others(server: LocalServer,
     }
 
 
+async def test_an_article_link_the_http_client_cannot_parse_fails_only_its_full_text(
+    server: LocalServer, client: httpx.AsyncClient
+) -> None:
+    server.routes["/feed"] = Reply(200, rss([("Odd", "http://0177.0.0.1/x", DATE)]))  # httpx refuses this IPv4
+    sink = ListSink()
+    poller = make_poller(client, sink=sink, fulltext=True, allow=())
+    out = await poller.poll(FeedSpec(server.url("/feed")))
+    [article] = sink.articles
+    assert (out.status, out.new_articles) == ("ok", 1)
+    assert (article.fulltext_error or "").startswith("fetch: invalid URL 'http://0177.0.0.1/x'")
+    assert poller.metrics.fulltext.value(outcome="invalid_url") == 1
+
+
 async def test_oversize_feed_is_rejected_and_gzip_is_decoded(server: LocalServer, client: httpx.AsyncClient) -> None:
     big = rss([(f"Story {i}", f"https://n.example/{i}", DATE) for i in range(2000)])
     server.routes["/big"] = Reply(200, big)
