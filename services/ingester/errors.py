@@ -23,7 +23,7 @@ class FeedListError(IngesterError):
 
 
 class FetchError(IngesterError):
-    """A request failed: timeout, dns, tls, connect, http, too_large, redirect, throttled, invalid_url."""
+    """A request failed: timeout, dns, tls, connect, http, too_large, redirect, throttled, host_busy, invalid_url."""
 
     kind = "fetch"
 
