@@ -23,7 +23,7 @@ class FeedListError(IngesterError):
 
 
 class FetchError(IngesterError):
-    """A request failed: timeout, dns, tls, connect, http, too_large, redirect, throttled."""
+    """A request failed: timeout, dns, tls, connect, http, too_large, redirect, throttled, host_busy, invalid_url."""
 
     kind = "fetch"
 
@@ -34,7 +34,7 @@ class FetchError(IngesterError):
 
 
 class BlockedUrl(FetchError):
-    """A third-party URL points at a private, loopback or link-local address (SSRF guard)."""
+    """A guarded request (article URL, redirect hop) would reach a private, loopback or link-local address."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message, kind="blocked")

@@ -8,6 +8,10 @@ a pool per origin of ``per_host`` connections does the same job in O(1) and keep
 connections warm. Pools idle longer than the keep-alive expiry, or beyond ``max_hosts``, are
 closed (least recently used first, never while one of their responses is open), which bounds
 the sockets held open.
+
+A request that carries a guard (:data:`GUARD_EXTENSION`) gets a pool of its own for its origin,
+whose connections are made through that guard (:mod:`services.ingester.pinning`): a connection
+opened for a trusted feed URL is never reused for a guarded request to the same origin.
 """
 
 from __future__ import annotations
@@ -19,9 +23,17 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
+import httpcore
 import httpx
 
+from services.ingester.guard import UrlGuard
+from services.ingester.pinning import GuardedBackend, http_transport
+
 Origin = tuple[bytes, bytes, int | None]
+#: A pool per guard (None: unguarded) and origin.
+PoolKey = tuple[UrlGuard | None, bytes, bytes, int | None]
+#: The request extension naming the :class:`UrlGuard` every address of the request must pass.
+GUARD_EXTENSION = "stancewatch.guard"
 
 
 @dataclass
@@ -59,14 +71,15 @@ class HostPools(httpx.AsyncBaseTransport):
         max_hosts: int = 256,
         keepalive_expiry: float = 5.0,
         verify: bool | ssl.SSLContext = True,
-        make_transport: Callable[[], httpx.AsyncBaseTransport] | None = None,
+        network_backend: httpcore.AsyncNetworkBackend | None = None,
+        make_transport: Callable[[UrlGuard | None], httpx.AsyncBaseTransport] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.per_host = per_host
         self.max_hosts = max_hosts
         self.keepalive_expiry = keepalive_expiry
         self._clock = clock
-        self._pools: OrderedDict[Origin, _HostPool] = OrderedDict()
+        self._pools: OrderedDict[PoolKey, _HostPool] = OrderedDict()
         self._closing: set[asyncio.Task[None]] = set()
         self._next_sweep = 0.0
         if make_transport is None:
@@ -76,25 +89,29 @@ class HostPools(httpx.AsyncBaseTransport):
                 max_connections=per_host, max_keepalive_connections=per_host, keepalive_expiry=keepalive_expiry
             )
 
-            def make_transport() -> httpx.AsyncBaseTransport:
-                return httpx.AsyncHTTPTransport(verify=context, limits=limits, trust_env=False)
+            def make_transport(guard: UrlGuard | None) -> httpx.AsyncBaseTransport:
+                backend = network_backend if guard is None else GuardedBackend(guard, network_backend)
+                return http_transport(verify=context, limits=limits, network_backend=backend)
 
         self._make_transport = make_transport
 
     @property
     def hosts(self) -> list[Origin]:
         """Origins with an open pool, least recently used first."""
-        return list(self._pools)
+        return [(scheme, host, port) for _, scheme, host, port in self._pools]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
-        origin: Origin = (url.raw_scheme, url.raw_host, url.port)
+        guard = request.extensions.get(GUARD_EXTENSION)
+        if guard is not None and not isinstance(guard, UrlGuard):
+            raise TypeError(f"{GUARD_EXTENSION} must be a UrlGuard, not {type(guard).__name__}")
+        key: PoolKey = (guard, url.raw_scheme, url.raw_host, url.port)
         now = self._clock()
-        pool = self._pools.get(origin)
+        pool = self._pools.get(key)
         if pool is None:
-            pool = self._pools[origin] = _HostPool(self._make_transport(), now)
+            pool = self._pools[key] = _HostPool(self._make_transport(guard), now)
         else:
-            self._pools.move_to_end(origin)
+            self._pools.move_to_end(key)
             pool.last_used = now
         pool.open_responses += 1
         self._evict(now)
@@ -119,12 +136,12 @@ class HostPools(httpx.AsyncBaseTransport):
         if sweep:
             self._next_sweep = now + min(1.0, self.keepalive_expiry)
         excess = len(self._pools) - self.max_hosts
-        for origin, pool in list(self._pools.items()):  # least recently used first
+        for key, pool in list(self._pools.items()):  # least recently used first
             if excess <= 0 and now - pool.last_used < self.keepalive_expiry:
                 break
             if pool.open_responses:
                 continue
-            del self._pools[origin]
+            del self._pools[key]
             excess -= 1
             task = asyncio.create_task(pool.transport.aclose())
             self._closing.add(task)

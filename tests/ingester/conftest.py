@@ -69,6 +69,7 @@ def make_poller(
     max_redirects: int = 3,
     max_feed_bytes: int = 1_000_000,
     max_per_host: int = 4,
+    slot_timeout: float | None = None,
 ) -> Poller:
     fetcher = Fetcher(
         client,
@@ -76,6 +77,7 @@ def make_poller(
         max_redirects=max_redirects,
         guard=guard or UrlGuard(allow),
         total_timeout=total_timeout,
+        slot_timeout=slot_timeout,
     )
     return Poller(
         fetcher=fetcher,

@@ -1,7 +1,8 @@
-"""A real HTTP server on 127.0.0.1 for the ingester's tests (a thread, so async tests can call it)."""
+"""A real HTTP server on a loopback address for the ingester's tests (a thread, so async tests can call it)."""
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -33,7 +34,7 @@ Route = Callable[[Seen], Reply]
 
 
 class LocalServer:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> None:
         self.routes: dict[str, Route | Reply] = {}
         self.requests: list[Seen] = []
         server = self
@@ -67,20 +68,24 @@ class LocalServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer((host, 0), Handler)
         self.httpd.daemon_threads = True
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+        self.host = host
         self.port = self.httpd.server_address[1]
+        self.scheme = "http" if tls is None else "https"
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://{self.host}:{self.port}{path}"
 
     def hits(self, path: str) -> list[Seen]:
         return [r for r in self.requests if r.path.split("?", 1)[0] == path]
 
 
 @contextmanager
-def serving() -> Iterator[LocalServer]:
-    server = LocalServer()
+def serving(host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> Iterator[LocalServer]:
+    server = LocalServer(host, tls)
     thread = threading.Thread(target=server.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

@@ -56,7 +56,7 @@ def recording_pools(**kwargs: object) -> tuple[HostPools, list[int], list[float]
     now = [0.0]
     pools = HostPools(
         per_host=2,
-        make_transport=lambda: RecordingTransport(next(made), closed),
+        make_transport=lambda guard: RecordingTransport(next(made), closed),
         clock=lambda: now[0],
         **kwargs,  # type: ignore[arg-type]
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import socket
+import threading
 from datetime import timedelta
 
 import httpx
@@ -162,6 +164,75 @@ async def test_slow_and_broken_feeds_do_not_stop_the_others(server: LocalServer,
         "html": ("error", "parse"),
         "good": ("ok", None),
     }
+
+
+async def test_a_slow_feed_holding_its_hosts_only_slot_does_not_time_out_the_feeds_queued_behind_it(
+    server: LocalServer, client: httpx.AsyncClient
+) -> None:
+    release = threading.Event()
+
+    def slow(req: Seen) -> Reply:
+        release.wait(10)  # until the test ends: the client gives up first
+        return Reply(200, rss(TWO))
+
+    server.routes["/slow"] = slow
+    fast = [FeedSpec(server.url(f"/fast{i}")) for i in range(5)]
+    for i in range(5):
+        server.routes[f"/fast{i}"] = Reply(200, rss([(f"Fast {i}", f"https://n.example/fast{i}", DATE)]))
+    poller = make_poller(client, max_per_host=1, total_timeout=1.0)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        # Tasks run in order: the slow feed takes the host's one slot, the five queue behind it.
+        slow_poll = asyncio.create_task(poller.poll(FeedSpec(server.url("/slow"))))
+        fast_polls = asyncio.create_task(poll_once(poller, fast))
+        slow_out, fast_out = await slow_poll, await fast_polls
+    finally:
+        release.set()
+    waited = loop.time() - started
+    assert (slow_out.status, slow_out.error_kind) == ("error", "timeout")
+    assert [(o.status, o.new_articles) for o in fast_out] == [("ok", 1)] * 5
+    assert waited >= 1.0  # the five were queued longer than their own timeout
+    assert server.requests[0].path == "/slow" and len(server.requests) == 6
+
+
+async def test_a_feed_that_gets_no_slot_in_time_fails_as_host_busy_without_being_requested(
+    server: LocalServer, client: httpx.AsyncClient
+) -> None:
+    arrived, release = threading.Event(), threading.Event()
+
+    def slow(req: Seen) -> Reply:
+        arrived.set()
+        release.wait(10)
+        return Reply(200, rss(TWO))
+
+    server.routes["/slow"] = slow
+    server.routes["/queued"] = Reply(200, rss(TWO))
+    poller = make_poller(client, max_per_host=1, total_timeout=10.0, slot_timeout=0.2)
+    slow_poll = asyncio.create_task(poller.poll(FeedSpec(server.url("/slow"))))
+    try:
+        assert await asyncio.to_thread(arrived.wait, 10)
+        queued = await poller.poll(FeedSpec(server.url("/queued")))
+    finally:
+        release.set()
+    slow_out = await slow_poll
+    assert (queued.status, queued.error_kind, slow_out.status) == ("error", "host_busy", "ok")
+    assert queued.error and "no free slot" in queued.error and "not requested" in queued.error
+    assert server.hits("/queued") == []
+    assert poller.metrics.errors.value(kind="host_busy") == 1
+
+
+async def test_an_article_link_the_http_client_cannot_parse_fails_only_its_full_text(
+    server: LocalServer, client: httpx.AsyncClient
+) -> None:
+    server.routes["/feed"] = Reply(200, rss([("Odd", "http://0177.0.0.1/x", DATE)]))  # httpx refuses this IPv4
+    sink = ListSink()
+    poller = make_poller(client, sink=sink, fulltext=True, allow=())
+    out = await poller.poll(FeedSpec(server.url("/feed")))
+    [article] = sink.articles
+    assert (out.status, out.new_articles) == ("ok", 1)
+    assert (article.fulltext_error or "").startswith("fetch: invalid URL 'http://0177.0.0.1/x'")
+    assert poller.metrics.fulltext.value(outcome="invalid_url") == 1
 
 
 async def test_oversize_feed_is_rejected_and_gzip_is_decoded(server: LocalServer, client: httpx.AsyncClient) -> None:

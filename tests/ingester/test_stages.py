@@ -13,7 +13,7 @@ import pytest
 from services.ingester.dedup import SeenIds
 from services.ingester.errors import BlockedUrl, FeedListError, FetchError, ParseError
 from services.ingester.feedlist import load_feed_list, parse_feed_list
-from services.ingester.guard import UrlGuard, is_public
+from services.ingester.guard import UrlGuard, is_public, non_public_reason, numeric_host, refusal
 from services.ingester.normalize import article_id, canonical_url, html_to_text, language_tag, to_article
 from services.ingester.parse import FeedEntry, ParsedFeed, parse_feed
 from services.ingester.schedule import backoff_delay, cadence_interval
@@ -201,21 +201,95 @@ def _resolver(table: dict[str, list[str]]):
 
 
 @pytest.mark.parametrize(
-    "addr", ["127.0.0.1", "10.1.2.3", "192.168.0.9", "169.254.169.254", "::1", "fe80::1", "0.0.0.0"]
+    ("addr", "why"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("10.1.2.3", "private"),
+        ("172.16.0.1", "private"),
+        ("192.168.0.9", "private"),
+        ("169.254.169.254", "link-local"),  # cloud metadata
+        ("100.64.0.1", "shared (CGNAT)"),
+        ("100.100.100.200", "shared (CGNAT)"),  # Alibaba Cloud's metadata
+        ("0.0.0.0", "unspecified"),
+        ("::1", "loopback"),
+        ("fe80::1", "link-local"),
+        ("fc00::1", "private"),
+        ("fd00:ec2::254", "private"),  # AWS's IPv6 metadata
+        ("::ffff:10.0.0.1", "private"),  # IPv4-mapped
+        ("::ffff:127.0.0.1", "loopback"),
+        ("::ffff:169.254.169.254", "link-local"),
+        ("2002:a9fe:a9fe::", "link-local"),  # 6to4 of 169.254.169.254
+        ("::10.0.0.1", "reserved"),  # IPv4-compatible (deprecated)
+    ],
 )
-def test_private_loopback_and_link_local_addresses_are_not_public(addr: str) -> None:
-    assert not is_public(ipaddress.ip_address(addr))
+def test_private_loopback_link_local_and_metadata_addresses_are_not_public_in_any_spelling(addr: str, why: str) -> None:
+    assert (is_public(ipaddress.ip_address(addr)), non_public_reason(ipaddress.ip_address(addr))) == (False, why)
+
+
+@pytest.mark.parametrize("addr", ["93.184.216.34", "2606:4700::1111", "::ffff:93.184.216.34", "2002:5db8:d822::"])
+def test_public_addresses_are_public_in_their_ipv6_forms_too(addr: str) -> None:
+    assert is_public(ipaddress.ip_address(addr))
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["2852039166", "2130706433", "0x7f.1", "0x7F000001", "0177.1", "0177.0.0.1", "127.1", "10.1", "010.0.0.1", "0"],
+)
+def test_numeric_ipv4_spellings_are_read_as_the_system_resolver_reads_them(host: str) -> None:
+    assert numeric_host(host) == ipaddress.IPv4Address(socket.inet_aton(host))
+
+
+@pytest.mark.parametrize("host", ["news.example", "1.2.3.4.5", "08.1", "0x", "0x100.1", "256.1", "4294967296", "1."])
+def test_hosts_the_system_does_not_read_as_numbers_are_names(host: str) -> None:
+    with pytest.raises(OSError):
+        socket.inet_aton(host)
+    assert numeric_host(host) is None
+
+
+def test_a_refusal_names_the_host_the_address_and_why() -> None:
+    v4 = ipaddress.ip_address
+    assert refusal("169.254.169.254", [v4("169.254.169.254")]) == "169.254.169.254 is a non-public address (link-local)"
+    assert refusal("2852039166", [v4("169.254.169.254")]) == (
+        "2852039166 is 169.254.169.254, a non-public address (link-local)"
+    )
+    assert refusal("mixed.example", [v4("93.184.216.34"), v4("10.0.0.1")]) == (
+        "mixed.example resolves to 10.0.0.1, a non-public address (private)"
+    )
+    assert refusal("news.example", [v4("93.184.216.34")]) is None
+    assert refusal("gone.example", []) == "gone.example has no addresses"
+
+
+def test_an_allowlisted_network_covers_the_ipv4_mapped_form_of_its_addresses() -> None:
+    nets = [ipaddress.ip_network("10.0.0.0/8")]
+    assert refusal("::ffff:10.0.0.1", [ipaddress.ip_address("::ffff:10.0.0.1")], nets) is None
+    assert refusal("::ffff:10.0.0.1", [ipaddress.ip_address("::ffff:10.0.0.1")]) is not None
 
 
 async def test_guard_blocks_names_resolving_to_private_addresses() -> None:
-    guard = UrlGuard(resolver=_resolver({"intranet.example": ["10.0.0.5"], "news.example": ["93.184.216.34"]}))
+    table = {
+        "intranet.example": ["10.0.0.5"],
+        "news.example": ["93.184.216.34"],
+        "mixed.example": ["93.184.216.34", "10.0.0.5"],  # a client could fall back to the second
+    }
+    guard = UrlGuard(resolver=_resolver(table))
     await guard.check("https://news.example/story")
     with pytest.raises(BlockedUrl, match=r"10\.0\.0\.5"):
         await guard.check("https://intranet.example/admin")
+    with pytest.raises(BlockedUrl, match=r"mixed\.example resolves to 10\.0\.0\.5"):
+        await guard.check("https://mixed.example/admin")
     with pytest.raises(BlockedUrl):
         await guard.check("http://169.254.169.254/latest/meta-data/")
+    with pytest.raises(BlockedUrl, match=r"169\.254\.169\.254"):
+        await guard.check("http://2852039166/latest/meta-data/")  # no resolver needed for a number
     with pytest.raises(BlockedUrl, match="scheme"):
         await guard.check("file:///etc/passwd")
+
+
+async def test_guard_gives_the_addresses_to_connect_at_and_none_for_an_allowlisted_name() -> None:
+    guard = UrlGuard(["feeds.internal", "10.0.0.0/8"], resolver=_resolver({"news.example": ["93.184.216.34"]}))
+    assert await guard.addresses("news.example") == [ipaddress.ip_address("93.184.216.34")]
+    assert await guard.addresses("0xa000001") == [ipaddress.ip_address("10.0.0.1")]
+    assert await guard.addresses("feeds.internal") is None  # connected by name: the operator vouches for it
 
 
 async def test_guard_allowlist_accepts_hosts_and_cidrs() -> None:
