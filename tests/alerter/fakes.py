@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import httpx
 
 
@@ -20,7 +22,7 @@ class FakeTime:
         self.now += seconds
 
 
-def scripted(statuses: list[int | tuple[int, dict[str, str]]], seen: list[httpx.Request]) -> httpx.MockTransport:
+def scripted(statuses: Sequence[int | tuple[int, dict[str, str]]], seen: list[httpx.Request]) -> httpx.MockTransport:
     """Answer each request with the next scripted status; the last one repeats."""
 
     def handler(request: httpx.Request) -> httpx.Response:

@@ -87,7 +87,7 @@ def test_each_channel_has_a_consumer_group_of_its_own() -> None:
 
 
 async def test_a_series_ends_instead_of_waiting_past_the_deadline() -> None:
-    t, seen = FakeTime(), []
+    t, seen = FakeTime(), list[httpx.Request]()
     policy = RetryPolicy(max_attempts=10, attempts_per_series=5, backoff_base_s=4.0)
     async with httpx.AsyncClient(transport=scripted([500], seen)) as client:
         ch = WebhookChannel("hook", SecretStr("https://hooks.test/in"), None, client)
