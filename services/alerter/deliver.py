@@ -1,17 +1,10 @@
-"""Delivery: the Kafka-backed queue of DeliveryTasks, retries with backoff and jitter, outcomes, dead letters.
+"""Delivery: attempt series with backoff and jitter, channels, outcomes; the Kafka side is in ``lanes``.
 
-A task is taken from ``deliveries`` and tried a few times in one *series* (honouring ``Retry-After``
-and the per-channel rate). Then one of:
-
-* delivered -> outcome ``delivered``;
-* still failing, budget left -> the task is re-published to ``deliveries`` with its attempt count and
-  next due time, outcome ``failed`` (so a channel that is down keeps its alerts queued on Kafka);
-* budget spent, or an error no retry can fix (e.g. 404) -> the task goes to ``dead-letters`` with the
-  last error, outcome ``dead-lettered``.
-
-Held alerts (digests, quiet hours) are buffered and come back as one digest task when due. Every
-outcome is published to ``delivery-outcomes``; delivered ids are rebuilt from it on start so a
-redelivered task is not sent twice. The observation path only enqueues: a slow channel never stalls it.
+A task is tried a few times in one *series* (honouring ``Retry-After`` and the per-channel rate),
+never waiting past its deadline. The series says what happened: delivered; failed with the time
+until the next try; or dead-lettered (budget spent, or an error no retry can fix, e.g. 404). What
+to do next (re-queue on Kafka, dead-letter, hold the channel's other tasks) is decided per channel
+by :mod:`services.alerter.lanes`. The observation path only enqueues: a slow channel never stalls it.
 """
 
 from __future__ import annotations
@@ -22,27 +15,21 @@ import os
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import httpx
 
 from services.alerter.channels import Channel, ConsoleChannel, SlackChannel, WebhookChannel
-from services.alerter.digest import DIGEST_PREFIX, DigestBuffer, digest_task, is_held
+from services.alerter.digest import digest_task
 from services.alerter.errors import DeliveryError
 from services.alerter.routing import Routing, channels_for, load_routing
 from services.alerter.settings import AlerterSettings
-from shared.bus import Bus, Record
 from shared.contracts import DeliveryOutcome, DeliveryStatus, DeliveryTask, PositionChange, utc_now
-from shared.errors import BusError, PoisonMessage
 from shared.observability import Metrics
-from shared.topics import Topics
 
 log = logging.getLogger("stancewatch.alerter.deliver")
 
-Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
-#: Longest a handler waits for a task's due time before re-queueing it (keeps the consumer in its group).
-MAX_HANDLER_WAIT_S = 30.0
 MAX_ERROR_CHARS = 500
 
 
@@ -127,18 +114,31 @@ class Deliverer:
         self._sleep = sleep
         self._rand = rand
         loop_time = monotonic or (lambda: asyncio.get_running_loop().time())
+        self._monotonic = loop_time
         self._rate = RateLimiter(loop_time, sleep)
         m = metrics or Metrics()
         self._attempts = m.counter("delivery_attempts_total", "Delivery attempts", ["channel", "result"])
         self._retry_after = m.counter("delivery_retry_after_total", "Retry-After headers honoured", ["channel"])
 
     async def series(
-        self, task: DeliveryTask, *, until_budget: bool = False, stop: asyncio.Event | None = None
+        self,
+        task: DeliveryTask,
+        *,
+        until_budget: bool = False,
+        stop: asyncio.Event | None = None,
+        attempts: int | None = None,
+        within_s: float | None = None,
     ) -> SeriesResult:
-        """Attempt ``task`` up to a series' worth of times (or its whole remaining budget)."""
+        """Attempt ``task`` up to ``attempts`` times (default: a series' worth; or its whole remaining budget).
+
+        A series never waits past ``within_s`` seconds from its start (the task's deadline): it ends
+        and reports the wait instead, so the caller can give the task up on time.
+        """
         channel = self.channels.get(task.channel)
         if channel is None:
             return SeriesResult("dead-lettered", task.attempt, f"deliver: unknown channel {task.channel!r}")
+        per_series = attempts or self.policy.attempts_per_series
+        started = self._monotonic()
         attempt = task.attempt
         last: DeliveryError | None = None
         in_series = 0
@@ -148,8 +148,9 @@ class Deliverer:
                 if last.retry_after_s is not None:
                     self._retry_after.inc(channel=channel.name)
                 # A series stays short (the consumer must keep polling): long waits go back to Kafka.
-                series_over = in_series >= self.policy.attempts_per_series or delay > self.policy.max_series_wait_s
-                if (series_over and not until_budget) or (stop is not None and stop.is_set()):
+                series_over = in_series >= per_series or delay > self.policy.max_series_wait_s
+                past_deadline = within_s is not None and self._monotonic() - started + delay >= within_s
+                if (series_over and not until_budget) or past_deadline or (stop is not None and stop.is_set()):
                     return SeriesResult("failed", attempt, _short(last), last.status, retry_in_s=delay)
                 await self._sleep(delay)
             await self._rate.wait(channel.name, channel.min_interval_s)
@@ -215,148 +216,9 @@ def outcome_of(task: DeliveryTask, result: SeriesResult, at: datetime) -> Delive
     )
 
 
-class DeliveryWorker:
-    """The consumer side of ``deliveries``: one task at a time per partition (tasks are keyed by channel)."""
-
-    def __init__(
-        self,
-        bus: Bus,
-        topics: Topics,
-        deliverer: Deliverer,
-        *,
-        stop: asyncio.Event,
-        clock: Clock = utc_now,
-        metrics: Metrics | None = None,
-        max_wait_s: float = MAX_HANDLER_WAIT_S,
-    ) -> None:
-        self.bus = bus
-        self.topics = topics
-        self.deliverer = deliverer
-        self.stop = stop
-        self.clock = clock
-        self.max_wait_s = max_wait_s
-        self.done: set[str] = set()
-        self.digests = DigestBuffer()
-        m = metrics or Metrics()
-        self._outcomes = m.counter("deliveries_total", "Delivery attempt series by outcome", ["channel", "status"])
-        self._skipped = m.counter("deliveries_skipped_total", "Tasks already delivered (redelivered)", ["channel"])
-        self._queued = m.gauge("digest_held_alerts", "Alerts held for a digest or quiet hours", [])
-
-    async def rebuild(self) -> None:
-        """Delivered ids from the outcomes topic; held digest items from the deliveries topic."""
-        for rec in await self.bus.read_all(self.topics.delivery_outcomes.name):
-            try:
-                outcome = rec.decode(DeliveryOutcome)
-            except PoisonMessage:
-                continue
-            if outcome.status in ("delivered", "dead-lettered"):
-                self.done.add(outcome.delivery_id)
-        tasks = []
-        for rec in await self.bus.read_all(self.topics.deliveries.name):
-            try:
-                tasks.append(rec.decode(DeliveryTask))
-            except PoisonMessage:
-                continue
-        self.digests.rebuild(tasks)
-        self._queued.set(sum(len(v) for v in self.digests.pending.values()))
-
-    async def handle(self, rec: Record) -> None:
-        task = rec.decode(DeliveryTask)
-        if task.delivery_id in self.done:
-            self._skipped.inc(channel=task.channel)
-            return
-        if is_held(task):
-            self.digests.hold(task)
-            self._queued.set(sum(len(v) for v in self.digests.pending.values()))
-            await self._publish_outcome(task, SeriesResult("held", task.attempt))
-            return
-        if task.delivery_id.startswith(DIGEST_PREFIX):
-            self.digests.mark_batched(task)
-        if not await self._wait_until_due(task):
-            await self.enqueue(task)  # not due yet (or stopping): back on the queue, unchanged
-            return
-        result = await self.deliverer.series(task, stop=self.stop)
-        if result.status == "failed":
-            retry = task.model_copy(
-                update={
-                    "attempt": result.attempts,
-                    "not_before": self.clock() + timedelta(seconds=result.retry_in_s),
-                    "last_error": result.last_error,
-                }
-            )
-            await self.enqueue(retry)
-        elif result.status == "dead-lettered":
-            await self._dead_letter(task, result)
-        if result.status in ("delivered", "dead-lettered"):
-            self.done.add(task.delivery_id)
-        await self._publish_outcome(task, result)
-
-    async def flush_digests(self) -> int:
-        """Queue a digest task for every held group that is due; returns how many."""
-        due = self.digests.due(self.clock())
-        for task in due:
-            await self.enqueue(task)
-            self.digests.mark_batched(task)
-        self._queued.set(sum(len(v) for v in self.digests.pending.values()))
-        return len(due)
-
-    async def run_flusher(self, interval_s: float = 1.0) -> None:
-        while not self.stop.is_set():
-            try:
-                await self.flush_digests()
-            except BusError:
-                log.exception("digest flush failed; will retry")
-            try:
-                await asyncio.wait_for(self.stop.wait(), interval_s)
-            except TimeoutError:
-                pass
-
-    async def enqueue(self, task: DeliveryTask) -> None:
-        await self.bus.publish(self.topics.deliveries.name, task, key=task.channel)
-
-    async def _wait_until_due(self, task: DeliveryTask) -> bool:
-        if task.not_before is None:
-            return not self.stop.is_set()
-        wait = (task.not_before - self.clock()).total_seconds()
-        if wait > self.max_wait_s:
-            await self._sleep_or_stop(self.max_wait_s)
-            return False
-        if wait > 0:
-            await self._sleep_or_stop(wait)
-        return not self.stop.is_set()
-
-    async def _sleep_or_stop(self, seconds: float) -> None:
-        try:
-            await asyncio.wait_for(self.stop.wait(), seconds)
-        except TimeoutError:
-            pass
-
-    async def _dead_letter(self, task: DeliveryTask, result: SeriesResult) -> None:
-        failed = task.model_copy(update={"attempt": result.attempts, "last_error": result.last_error})
-        headers = {
-            "error": result.last_error or "",
-            "error_kind": "delivery",
-            "source_topic": self.topics.deliveries.name,
-            "channel": task.channel,
-            "delivery_id": task.delivery_id,
-            "attempts": str(result.attempts),
-            "failed_at": self.clock().isoformat(),
-        }
-        await self.bus.publish(self.topics.dead_letters.name, failed, key=task.delivery_id, headers=headers)
-        log.error(
-            "delivery dead-lettered: %s",
-            result.last_error,
-            extra={"channel": task.channel, "delivery_id": task.delivery_id},
-        )
-
-    async def _publish_outcome(self, task: DeliveryTask, result: SeriesResult) -> None:
-        outcome = outcome_of(task, result, self.clock())
-        await self.bus.publish(self.topics.delivery_outcomes.name, outcome, key=task.delivery_id)
-        self._outcomes.inc(channel=task.channel, status=result.status)
-
-
-def immediate_task(channel: str, alert: PositionChange) -> DeliveryTask:
-    return DeliveryTask(delivery_id=f"{alert.alert_id}:{channel}", channel=channel, alerts=[alert])
+def immediate_task(channel: str, alert: PositionChange, now: datetime) -> DeliveryTask:
+    """The task sending one alert to one channel now; its id makes a redelivered copy recognisable."""
+    return DeliveryTask(delivery_id=f"{alert.alert_id}:{channel}", channel=channel, alerts=[alert], first_due=now)
 
 
 async def deliver_now(
@@ -388,7 +250,7 @@ async def deliver_now(
             if routing.channels[name].delivery == "digest":
                 tasks.append(digest_task(name, utc_now(), routed))
             else:
-                tasks += [immediate_task(name, a) for a in routed]
+                tasks += [immediate_task(name, a, utc_now()) for a in routed]
         outcomes = []
         for task in tasks:
             result = await deliverer.series(task, until_budget=True)

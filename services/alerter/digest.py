@@ -69,6 +69,7 @@ def digest_task(channel: str, release: datetime, alerts: list[PositionChange]) -
         alerts=alerts,
         digest=True,
         not_before=release,
+        first_due=release,
     )
 
 

@@ -30,7 +30,7 @@ def tasks_for(alert: PositionChange, routing: Routing, now: datetime) -> list[De
     tasks = []
     for name in channels_for(alert, routing):
         release = release_at(routing.channels[name], now)
-        tasks.append(immediate_task(name, alert) if release is None else held_task(name, alert, release))
+        tasks.append(immediate_task(name, alert, now) if release is None else held_task(name, alert, release))
     return tasks
 
 

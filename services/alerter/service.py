@@ -1,6 +1,7 @@
-"""Wiring: two consumer loops (observations -> alerts, deliveries -> channels) and the digest flusher.
+"""Wiring: the observation loop (observations -> alerts), one delivery lane per channel, the digest flusher.
 
-The loops share nothing but Kafka topics, so a slow or down channel never stalls shift detection.
+The loops share nothing but Kafka topics, so a slow or down channel never stalls shift detection, and
+each channel's lane has its own consumer group, so one failing channel never holds back another.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from collections.abc import Mapping
 import httpx
 
 from services.alerter import api
-from services.alerter.deliver import Deliverer, DeliveryWorker, RetryPolicy, build_channels, http_client
+from services.alerter.deliver import Deliverer, RetryPolicy, build_channels, http_client
 from services.alerter.detect import ShiftDetector
 from services.alerter.handle import ObservationHandler
+from services.alerter.lanes import DeliveryLanes, lane_group
 from services.alerter.routing import load_routing
 from services.alerter.settings import AlerterSettings
 from services.alerter.state import PositionStore
@@ -52,8 +54,10 @@ async def body(
     channels = build_channels(routing, client, settings)
     log.info("channels: %s", ", ".join(f"{n} ({c.kind})" for n, c in channels.items()) or "none")
     deliverer = Deliverer(channels, RetryPolicy.from_settings(settings), metrics=ctx.metrics)
-    worker = DeliveryWorker(ctx.bus, ctx.topics, deliverer, stop=ctx.stop, metrics=ctx.metrics)
-    await worker.rebuild()
+    lanes = DeliveryLanes(
+        ctx.bus, ctx.topics, deliverer, stop=ctx.stop, max_age=settings.delivery_max_age, metrics=ctx.metrics
+    )
+    await lanes.rebuild()
 
     handler = ObservationHandler(ctx.bus, ctx.topics, detector, store, routing, metrics=ctx.metrics)
     observations_topic = ctx.topics.observations.name
@@ -68,23 +72,26 @@ async def body(
         # Forget the positions of partitions that moved to another instance.
         on_revoked=lambda revoked: store.release({p for t, p in revoked if t == observations_topic}),
     )
-    deliveries = ConsumerLoop(
-        ctx.bus,
-        [ctx.topics.deliveries.name],
-        settings.delivery_group_id,
-        worker.handle,
-        dead_letter_topic=ctx.topics.dead_letters.name,
-        metrics=ctx.metrics,
-        watchdog=ctx.watchdog,
-    )
+    deliveries = {
+        lane.channel: ConsumerLoop(
+            ctx.bus,
+            [ctx.topics.deliveries.name],
+            lane_group(settings.delivery_group_id, lane.channel),
+            lane.handle,
+            dead_letter_topic=ctx.topics.dead_letters.name,
+            metrics=ctx.metrics,
+            watchdog=ctx.watchdog,
+        )
+        for lane in lanes
+    }
     tasks = [
         asyncio.create_task(observations.run(ctx.stop), name="alerter-observations"),
-        asyncio.create_task(deliveries.run(ctx.stop), name="alerter-deliveries"),
-        asyncio.create_task(worker.run_flusher(), name="alerter-digests"),
+        *(asyncio.create_task(loop.run(ctx.stop), name=f"alerter-deliver-{name}") for name, loop in deliveries.items()),
+        asyncio.create_task(lanes.run_flusher(), name="alerter-digests"),
     ]
     for task in tasks:
         ctx.watchdog.watch(task.get_name(), task)
-    started = asyncio.gather(observations.started.wait(), deliveries.started.wait())
+    started = asyncio.gather(observations.started.wait(), *(loop.started.wait() for loop in deliveries.values()))
     try:
         done, _ = await asyncio.wait([started, *tasks], return_when=asyncio.FIRST_COMPLETED)
         if started in done:

@@ -43,8 +43,12 @@ class AlerterSettings(ServiceSettings):
 
     #: Total attempts per delivery before it goes to the dead-letter topic.
     delivery_max_attempts: int = Field(default=10, ge=1)
-    #: Attempts made in one go; after that the task is re-queued on Kafka with its next due time.
+    #: Attempts made in one go; after that the task is re-queued on Kafka with its next due time, and the
+    #: channel is tried one attempt at a time until it delivers again.
     delivery_attempts_per_series: int = Field(default=3, ge=1)
+    #: A delivery not made this long after it first became due goes to the dead-letter topic with its last
+    #: error (sooner when its budget is spent or its next try would come later), so none waits for hours.
+    delivery_max_age: timedelta = timedelta(hours=1)
     delivery_backoff_base: timedelta = timedelta(seconds=1)
     delivery_backoff_max: timedelta = timedelta(minutes=5)
     #: Longest Retry-After honoured; longer ones are capped.
@@ -62,6 +66,7 @@ class AlerterSettings(ServiceSettings):
         "delivery_backoff_base",
         "delivery_backoff_max",
         "delivery_retry_after_max",
+        "delivery_max_age",
         "delivery_timeout",
         "slack_min_interval",
         mode="before",
@@ -69,6 +74,13 @@ class AlerterSettings(ServiceSettings):
     @classmethod
     def _duration(cls, value: object) -> timedelta:
         return parse_duration(value)
+
+    @field_validator("delivery_max_age")
+    @classmethod
+    def _positive_age(cls, value: timedelta) -> timedelta:
+        if value.total_seconds() < 1:
+            raise ValueError("must be at least 1s (a delivery needs time for one attempt)")
+        return value
 
     @field_validator("webhook_url", "webhook_secret", "slack_webhook_url", "routing", mode="before")
     @classmethod

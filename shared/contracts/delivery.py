@@ -25,6 +25,9 @@ class DeliveryTask(Contract):
     not_before: UtcDatetime | None = None
     digest: bool = False
     last_error: str | None = None
+    #: When the delivery first became due (queued, or its digest released); kept on every re-queue,
+    #: so DELIVERY_MAX_AGE counts from here. None: queued by a version that did not set it.
+    first_due: UtcDatetime | None = None
 
 
 class DeliveryOutcome(Contract):

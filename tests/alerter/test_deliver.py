@@ -13,48 +13,22 @@ from pydantic import SecretStr
 from services.alerter.channels import SlackChannel, WebhookChannel
 from services.alerter.deliver import (
     Deliverer,
-    DeliveryWorker,
     RateLimiter,
     RetryPolicy,
     backoff_s,
     deliver_now,
     immediate_task,
 )
+from services.alerter.lanes import DeliveryLane, DeliveryLanes
 from services.alerter.settings import AlerterSettings
 from shared.bus import MemoryBus
 from shared.contracts import DeliveryOutcome, DeliveryTask
 from shared.topics import Topics
 
 from .factories import T0, alert
+from .fakes import FakeTime, scripted
 
 SECRET = "whsec_" + base64.b64encode(b"deliver-test-key").decode()
-
-
-class FakeTime:
-    """A monotonic clock that only moves when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(round(seconds, 3))
-        self.now += seconds
-
-
-def scripted(statuses: list[int | tuple[int, dict[str, str]]], seen: list[httpx.Request]) -> httpx.MockTransport:
-    """Answer each request with the next scripted status; the last one repeats."""
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        item = statuses[min(len(seen) - 1, len(statuses) - 1)]
-        status, headers = item if isinstance(item, tuple) else (item, {})
-        return httpx.Response(status, headers=headers)
-
-    return httpx.MockTransport(handler)
 
 
 def test_backoff_grows_exponentially_with_bounded_jitter() -> None:
@@ -79,7 +53,7 @@ async def test_server_errors_are_retried_with_backoff_until_delivered() -> None:
     async with httpx.AsyncClient(transport=scripted([500, 502, 204], seen)) as client:
         ch = WebhookChannel("hook", SecretStr("https://hooks.test/in"), SecretStr(SECRET), client)
         d = Deliverer({"hook": ch}, policy, sleep=t.sleep, monotonic=t.monotonic, rand=lambda: 0.0)
-        result = await d.series(immediate_task("hook", alert()))
+        result = await d.series(immediate_task("hook", alert(), T0))
     assert (result.status, result.attempts, result.http_status) == ("delivered", 3, 204)
     assert t.sleeps == [0.5, 1.0]
     assert len({r.headers["webhook-id"] for r in seen}) == 1
@@ -90,7 +64,7 @@ async def test_429_retry_after_is_honoured_instead_of_backoff() -> None:
     async with httpx.AsyncClient(transport=scripted([(429, {"Retry-After": "7"}), 200], seen)) as client:
         ch = SlackChannel("team", SecretStr("https://hooks.slack.test/x"), client, min_interval_s=0)
         d = Deliverer({"team": ch}, RetryPolicy(), sleep=t.sleep, monotonic=t.monotonic, rand=lambda: 0.0)
-        result = await d.series(immediate_task("team", alert()))
+        result = await d.series(immediate_task("team", alert(), T0))
     assert result.status == "delivered" and t.sleeps == [7.0]
 
 
@@ -100,7 +74,7 @@ async def test_series_stops_after_its_attempts_and_reports_when_to_retry() -> No
     async with httpx.AsyncClient(transport=scripted([503], seen)) as client:
         ch = WebhookChannel("hook", SecretStr("https://hooks.test/in"), None, client)
         d = Deliverer({"hook": ch}, policy, sleep=t.sleep, monotonic=t.monotonic, rand=lambda: 0.0)
-        result = await d.series(immediate_task("hook", alert()))
+        result = await d.series(immediate_task("hook", alert(), T0))
     assert (result.status, result.attempts, result.http_status) == ("failed", 2, 503)
     assert result.retry_in_s == 2.0 and "HTTP 503" in (result.last_error or "")
 
@@ -110,7 +84,7 @@ async def test_long_retry_after_ends_the_series_instead_of_blocking() -> None:
     async with httpx.AsyncClient(transport=scripted([(429, {"Retry-After": "120"})], seen)) as client:
         ch = SlackChannel("team", SecretStr("https://hooks.slack.test/x"), client, min_interval_s=0)
         d = Deliverer({"team": ch}, RetryPolicy(), sleep=t.sleep, monotonic=t.monotonic)
-        result = await d.series(immediate_task("team", alert()))
+        result = await d.series(immediate_task("team", alert(), T0))
     assert (result.status, result.attempts, result.retry_in_s) == ("failed", 1, 120.0)
     assert t.sleeps == [] and len(seen) == 1
 
@@ -120,12 +94,12 @@ async def test_client_error_is_dead_lettered_without_retry() -> None:
     async with httpx.AsyncClient(transport=scripted([404], seen)) as client:
         ch = WebhookChannel("hook", SecretStr("https://hooks.test/in"), None, client)
         d = Deliverer({"hook": ch}, RetryPolicy(), sleep=t.sleep, monotonic=t.monotonic)
-        result = await d.series(immediate_task("hook", alert()))
+        result = await d.series(immediate_task("hook", alert(), T0))
     assert (result.status, result.attempts, len(seen)) == ("dead-lettered", 1, 1)
 
 
 class Harness:
-    def __init__(self, statuses: list[int], policy: RetryPolicy) -> None:
+    def __init__(self, statuses: list[int], policy: RetryPolicy, max_age: timedelta = timedelta(hours=1)) -> None:
         self.seen: list[httpx.Request] = []
         self.client = httpx.AsyncClient(transport=scripted(statuses, self.seen))
         self.time = FakeTime()
@@ -134,7 +108,9 @@ class Harness:
         self.now = T0
         ch = WebhookChannel("hook", SecretStr("https://hooks.test/in"), SecretStr(SECRET), self.client)
         d = Deliverer({"hook": ch}, policy, sleep=self.time.sleep, monotonic=self.time.monotonic, rand=lambda: 0.0)
-        self.worker = DeliveryWorker(self.bus, self.topics, d, stop=asyncio.Event(), clock=lambda: self.now)
+        self.worker = DeliveryLane(
+            "hook", self.bus, self.topics, d, stop=asyncio.Event(), max_age=max_age, clock=lambda: self.now
+        )
 
     async def drain(self, rounds: int = 20) -> None:
         """Feed every queued task to the worker, as the consumer loop would, advancing the clock."""
@@ -161,13 +137,15 @@ class Harness:
 async def test_worker_requeues_on_kafka_then_delivers_once_after_recovery() -> None:
     h = Harness([500, 500, 500, 500, 200], RetryPolicy(max_attempts=10, attempts_per_series=2))
     await h.bus.start()
-    task = immediate_task("hook", alert())
+    task = immediate_task("hook", alert(), T0)
     await h.worker.enqueue(task)
     await h.drain()
-    assert [o.status for o in h.outcomes()] == ["failed", "failed", "delivered"]
-    assert [o.attempts for o in h.outcomes()] == [2, 4, 5]
+    # One series of 2, then the failing channel is probed one attempt per try, each re-queued on Kafka.
+    assert [o.status for o in h.outcomes()] == ["failed", "failed", "failed", "delivered"]
+    assert [o.attempts for o in h.outcomes()] == [2, 3, 4, 5]
     queued = [DeliveryTask.from_json_bytes(r.value or b"") for r in h.bus.records(h.topics.deliveries.name)]
-    assert [t.attempt for t in queued] == [0, 2, 4] and queued[1].last_error
+    assert [t.attempt for t in queued] == [0, 2, 3, 4] and queued[1].last_error
+    assert {t.first_due for t in queued} == {T0}  # the age counts from the first queueing, across re-queues
     # The same task redelivered later is not sent again.
     before = len(h.seen)
     await h.worker.handle(h.bus.records(h.topics.deliveries.name)[0])
@@ -178,11 +156,12 @@ async def test_worker_requeues_on_kafka_then_delivers_once_after_recovery() -> N
 async def test_worker_dead_letters_after_the_retry_budget_with_the_last_error() -> None:
     h = Harness([503], RetryPolicy(max_attempts=4, attempts_per_series=2))
     await h.bus.start()
-    await h.worker.enqueue(immediate_task("hook", alert()))
+    await h.worker.enqueue(immediate_task("hook", alert(), T0))
     await h.drain()
-    assert [o.status for o in h.outcomes()] == ["failed", "dead-lettered"]
+    assert [o.status for o in h.outcomes()] == ["failed", "failed", "dead-lettered"]
     (dead,) = h.bus.records(h.topics.dead_letters.name)
     assert dead.header("error") == "webhook hook: HTTP 503" and dead.header("attempts") == "4"
+    assert dead.header("reason") == "retry-budget"
     assert b"hooks.test" not in (dead.value or b"") and len(h.seen) == 4
     await h.client.aclose()
 
@@ -204,9 +183,11 @@ async def test_held_alerts_are_sent_as_one_digest_when_due() -> None:
     (req,) = h.seen
     assert req.headers["webhook-id"].startswith("digest:hook:")
     # A restarted worker rebuilding from the topics does not hold them again.
-    fresh = DeliveryWorker(h.bus, h.topics, h.worker.deliverer, stop=asyncio.Event(), clock=lambda: h.now)
+    fresh = DeliveryLanes(
+        h.bus, h.topics, h.worker.deliverer, stop=asyncio.Event(), max_age=timedelta(hours=1), clock=lambda: h.now
+    )
     await fresh.rebuild()
-    assert fresh.digests.pending == {} and await fresh.flush_digests() == 0
+    assert fresh.lanes["hook"].digests.pending == {} and await fresh.flush_digests() == 0
     await h.client.aclose()
 
 

@@ -41,12 +41,20 @@ def test_environment_configures_channels_and_thresholds(monkeypatch: pytest.Monk
         ("STANCEWATCH_SLACK_WEBHOOK_URL", "ftp://hooks.test"),
         ("STANCEWATCH_MIN_SEVERITY", "catastrophe"),
         ("STANCEWATCH_CORROBORATION_WINDOW", "soon"),
+        ("STANCEWATCH_DELIVERY_MAX_AGE", "0s"),
+        ("STANCEWATCH_DELIVERY_MAX_AGE", "until it works"),
     ],
 )
 def test_bad_values_name_their_variable(monkeypatch: pytest.MonkeyPatch, var: str, value: str) -> None:
     monkeypatch.setenv(var, value)
     with pytest.raises(ConfigError, match=var):
         load_settings(AlerterSettings)
+
+
+def test_delivery_max_age_defaults_to_an_hour_and_takes_a_duration(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings(AlerterSettings).delivery_max_age == timedelta(hours=1)
+    monkeypatch.setenv("STANCEWATCH_DELIVERY_MAX_AGE", "15m")
+    assert load_settings(AlerterSettings).delivery_max_age == timedelta(minutes=15)
 
 
 def test_empty_optional_channel_variables_mean_not_configured(monkeypatch: pytest.MonkeyPatch) -> None:
