@@ -13,13 +13,17 @@ from shared.topics import Topics
 
 
 def strimzi_manifest(topics: Topics, cluster: str, replicas: int = 3) -> str:
-    """KafkaTopic resources generated from the topic table, so a cluster gets exactly what the code declares."""
+    """KafkaTopic resources generated from the topic table, so a cluster gets exactly what the code declares.
+
+    ``kafka.strimzi.io/v1``: served by Strimzi 0.49 and later, the only KafkaTopic version from 1.0 on.
+    No namespace: the KafkaTopics belong in the Kafka cluster's own (deploy/k8s/topics sets it).
+    """
     docs = []
     for spec in topics.all():
         config = "\n".join(f'    {k}: "{v}"' for k, v in spec.config().items())
         min_isr = min(2, replicas)
         docs.append(
-            "apiVersion: kafka.strimzi.io/v1beta2\n"
+            "apiVersion: kafka.strimzi.io/v1\n"
             "kind: KafkaTopic\n"
             "metadata:\n"
             f"  name: {spec.name.replace('.', '-').lower()}\n"
