@@ -36,5 +36,5 @@ async def test_the_usage_lists_every_command_and_the_version_flag() -> None:
     done = await stancewatch("--help")
     assert done.status == 0
     assert "--version" in done.out
-    for command in ("alerter", "topics"):
+    for command in ("healthcheck", "alerter", "topics"):
         assert f"  {command} " in done.out
