@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: Names written wrong on purpose (here and in the README), or a user's own: never settings.
 NOT_SETTINGS = {
     "STANCEWATCH_MIN_SEVERTY",
+    "STANCEWATCH_JUGDE",
     "STANCEWATCH_WEBHOOK_SECRE",
     "STANCEWATCH_XYZZY",
     "STANCEWATCH_TEAM_TOKEN",
