@@ -11,8 +11,7 @@ from pydantic import SecretStr
 
 from services.config import MASK, effective_settings, shown
 from shared.settings import ENV_PREFIX, SERVICE_SETTINGS, field_variables, load_settings, settings_class
-
-from .process import clean_env, stancewatch
+from tests.support import clean_env, stancewatch
 
 WEBHOOK_URL = "https://hooks.test/in/T0p-s3cret-path"
 WEBHOOK_SECRET = "whsec_dG9wLXNlY3JldC1rZXk="

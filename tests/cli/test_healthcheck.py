@@ -9,9 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from shared.observability import HealthServer, Metrics
-from tests.support import free_port
-
-from .process import clean_env, stancewatch
+from tests.support import clean_env, free_port, stancewatch
 
 
 class Service:

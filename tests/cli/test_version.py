@@ -8,9 +8,7 @@ from importlib import metadata
 
 from services.enricher import RULES_VERSION
 from services.enricher.judges.combined import VERSION as COMBINED_VERSION
-from tests.support import ROOT
-
-from .process import clean_env, stancewatch
+from tests.support import ROOT, clean_env, stancewatch
 
 
 async def test_version_names_the_package_and_the_judge_versions() -> None:
