@@ -146,7 +146,8 @@ def env_value(env: Mapping[str, str], name: str) -> str:
 def known_variables(env: Mapping[str, str]) -> set[str]:
     """Every variable some service reads, the ones its configuration names, and the declared extras."""
     known = set(OTHER_VARIABLES)
-    for cls in (ServiceSettings, *(settings_class(s) for s in SERVICE_SETTINGS)):
+    classes: list[type[ServiceSettings]] = [ServiceSettings, *(settings_class(s) for s in SERVICE_SETTINGS)]
+    for cls in classes:
         known |= field_variables(cls) | {v.upper() for v in cls.referenced_variables(env)}
     known |= {n.strip().upper() for n in env_value(env, EXTRA_ENV).split(",") if n.strip()}
     return known

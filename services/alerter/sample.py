@@ -27,6 +27,7 @@ from shared.contracts import (
     ExtractorInfo,
     ObservationRecord,
     PositionChange,
+    Stance,
     alert_id_for,
     utc_now,
 )
@@ -37,7 +38,7 @@ TEST_SOURCE = "stancewatch"
 TEST_URL = "https://example.invalid/stancewatch/test-notification"
 
 
-def _record(stance: str, text: str, at: datetime) -> ObservationRecord:
+def _record(stance: Stance, text: str, at: datetime) -> ObservationRecord:
     article = ArticleRef(id=f"{TEST_TOPIC}-{stance}", title=text, source=TEST_SOURCE, url=TEST_URL, published=at)
     return ObservationRecord(
         stance=stance,
