@@ -1,12 +1,17 @@
 """Settings from the environment (12-factor): ``STANCEWATCH_*`` plus the standard ``KAFKA_BOOTSTRAP_SERVERS``.
 
 Each service subclasses :class:`ServiceSettings`; :func:`load_settings` turns a validation error
-into a :class:`ConfigError` that names the environment variable.
+into a :class:`ConfigError` that names the environment variable, and refuses a ``STANCEWATCH_*``
+variable that nothing reads (a misspelt one would otherwise be ignored in silence).
 """
 
 from __future__ import annotations
 
+import difflib
+import importlib
+import os
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Literal, TypeVar
 
@@ -16,6 +21,24 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.errors import ConfigError
 
 ENV_PREFIX = "STANCEWATCH_"
+#: The escape hatch: comma-separated names of further ``STANCEWATCH_*`` variables that are yours.
+EXTRA_ENV = "STANCEWATCH_EXTRA_ENV"
+
+#: Every service's settings class. One environment (a compose file, an env file, a ConfigMap) is often
+#: shared by all services, so a variable is known when any of them reads it. By dotted path: the
+#: services depend on this module, not the other way round.
+SERVICE_SETTINGS: dict[str, str] = {
+    "ingester": "services.ingester.settings:IngesterSettings",
+    "enricher": "services.enricher.settings:EnricherSettings",
+    "alerter": "services.alerter.settings:AlerterSettings",
+}
+
+#: Variables the project reads outside the settings classes, and who reads them.
+OTHER_VARIABLES: dict[str, str] = {
+    "STANCEWATCH_CACHE": "deploy/kafka/kafka.sh: the local broker's jars and data (default .cache)",
+    "STANCEWATCH_BIND": "docker-compose.yml: the interface the health ports are published on",
+    EXTRA_ENV: "these checks: names of further STANCEWATCH_ variables that are yours",
+}
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
@@ -79,6 +102,11 @@ class ServiceSettings(BaseSettings):
     #: Replication factor for topics this service creates (3 on a production cluster).
     replication_factor: int = Field(default=1, ge=1, le=10)
 
+    @classmethod
+    def referenced_variables(cls, env: Mapping[str, str]) -> set[str]:
+        """Variables that no field reads but this service's configuration names (none by default)."""
+        return set()
+
 
 S = TypeVar("S", bound=BaseSettings)
 
@@ -94,8 +122,69 @@ def env_name(settings_cls: type[BaseSettings], field: str) -> str:
     return f"{prefix}{field}".upper()
 
 
+def settings_class(service: str) -> type[ServiceSettings]:
+    """The settings class of ``service`` (a key of :data:`SERVICE_SETTINGS`)."""
+    module, _, name = SERVICE_SETTINGS[service].partition(":")
+    cls = getattr(importlib.import_module(module), name)
+    if not (isinstance(cls, type) and issubclass(cls, ServiceSettings)):
+        raise TypeError(f"{SERVICE_SETTINGS[service]} is not a ServiceSettings class")
+    return cls
+
+
+def field_variables(settings_cls: type[BaseSettings]) -> set[str]:
+    """The environment variable of every field of ``settings_cls``."""
+    return {env_name(settings_cls, field) for field in settings_cls.model_fields}
+
+
+def env_value(env: Mapping[str, str], name: str) -> str:
+    """``env[name]``, matched without regard to case as the settings are ("" when unset)."""
+    if name in env:
+        return env[name]
+    return next((v for k, v in env.items() if k.upper() == name), "")
+
+
+def known_variables(env: Mapping[str, str]) -> set[str]:
+    """Every variable some service reads, the ones its configuration names, and the declared extras."""
+    known = set(OTHER_VARIABLES)
+    classes: list[type[ServiceSettings]] = [ServiceSettings, *(settings_class(s) for s in SERVICE_SETTINGS)]
+    for cls in classes:
+        known |= field_variables(cls) | {v.upper() for v in cls.referenced_variables(env)}
+    known |= {n.strip().upper() for n in env_value(env, EXTRA_ENV).split(",") if n.strip()}
+    return known
+
+
+def unknown_variables(env: Mapping[str, str], known: set[str]) -> list[str]:
+    """``STANCEWATCH_*`` names in ``env`` that are not in ``known`` (names only: values may be secrets)."""
+    return sorted(n for n in env if n.upper().startswith(ENV_PREFIX) and n.upper() not in known)
+
+
+def closest_variable(name: str, known: set[str]) -> str | None:
+    """The known prefixed variable ``name`` most likely misspells (compared without the shared prefix)."""
+    stems = {k.removeprefix(ENV_PREFIX): k for k in known if k.startswith(ENV_PREFIX)}
+    match = difflib.get_close_matches(name.upper().removeprefix(ENV_PREFIX), list(stems), n=1, cutoff=0.6)
+    return stems[match[0]] if match else None
+
+
+def check_environment(env: Mapping[str, str]) -> None:
+    """Refuse unknown ``STANCEWATCH_*`` variables, naming each and the known one it probably means."""
+    known = known_variables(env)
+    unknown = unknown_variables(env, known)
+    if not unknown:
+        return
+    problems = []
+    for name in unknown:
+        guess = closest_variable(name, known)
+        problems.append(f"unknown variable {name}" + (f" (did you mean {guess}?)" if guess else ""))
+    them = "it" if len(unknown) == 1 else "them"
+    raise ConfigError(
+        f"configuration: {'; '.join(problems)}. No stancewatch service reads {them}; "
+        f"a variable of your own can be declared in {EXTRA_ENV} (comma-separated names)"
+    )
+
+
 def load_settings(settings_cls: type[S], **overrides: object) -> S:
-    """Build settings from the environment; fail fast naming the variable that is wrong."""
+    """Build settings from the environment; fail fast naming the variable that is wrong or unknown."""
+    check_environment(os.environ)
     try:
         return settings_cls(**overrides)
     except ValidationError as exc:

@@ -6,7 +6,9 @@ import asyncio
 import os
 import socket
 import subprocess
+import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,3 +71,33 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@dataclass
+class Done:
+    status: int
+    out: str
+    err: str
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The test process's environment without any STANCEWATCH_* variable, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("STANCEWATCH_")}
+    return env | extra
+
+
+async def stancewatch(*args: str, env: dict[str, str] | None = None, timeout: float = 60.0) -> Done:
+    """Run ``stancewatch ARGS`` as a real process without blocking the loop (servers in it keep serving)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "services.cli",
+        *args,
+        cwd=ROOT,
+        env=clean_env() if env is None else env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    assert proc.returncode is not None
+    return Done(proc.returncode, out.decode(), err.decode())

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from services.alerter import sample
 from services.alerter.routing import load_routing
 from services.alerter.service import body
 from services.alerter.settings import AlerterSettings
@@ -20,6 +21,11 @@ def main(argv: list[str] | None = None) -> int:
         description="Track positions, detect shifts and deliver alerts. Configured by STANCEWATCH_* variables.",
     )
     parser.add_argument("--check-config", action="store_true", help="validate settings and routing, then exit")
+    parser.add_argument(
+        "--test-notification",
+        metavar="CHANNEL",
+        help="send one clearly marked test alert through CHANNEL, print the outcome; exit 0 when delivered",
+    )
     args = parser.parse_args(argv)
     try:
         settings = load_settings(AlerterSettings)
@@ -27,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     except StancewatchError as exc:
         print(f"stancewatch alerter: {exc}", file=sys.stderr)
         return 2
+    if args.test_notification:
+        return sample.run(args.test_notification, routing, settings)
     if args.check_config:
         for name, cfg in routing.channels.items():
             print(f"channel {name}: {cfg.type}, {cfg.delivery}" + (", quiet hours" if cfg.quiet_hours else ""))

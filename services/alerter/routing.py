@@ -146,6 +146,28 @@ def load_routing(settings: AlerterSettings, env: Mapping[str, str]) -> Routing:
     return parse_routing(settings.routing, env, default_min_severity=settings.min_severity)
 
 
+def routing_variables(path: Path) -> set[str]:
+    """The environment variables a routing file names; empty when it cannot be read.
+
+    Used by the unknown-variable check of every service, which must not fail on a routing file: an
+    unreadable or invalid one is reported by the alerter when it loads its routing.
+    """
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return set()
+    channels = raw.get("channels") if isinstance(raw, dict) else None
+    if not isinstance(channels, dict):
+        return set()
+    return {
+        cfg[key]
+        for cfg in channels.values()
+        if isinstance(cfg, dict)
+        for key in ("url_env", "secret_env")
+        if isinstance(cfg.get(key), str)
+    }
+
+
 def parse_routing(path: Path, env: Mapping[str, str], *, default_min_severity: Severity = "reversal") -> Routing:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

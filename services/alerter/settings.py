@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
@@ -11,7 +12,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from services.alerter.detect import DEFAULT_CONFIRM_WINDOW, DEFAULT_INSTANT_CONFIDENCE
 from services.alerter.errors import SignatureError
 from services.alerter.signing import secret_key
-from shared.settings import ServiceSettings, parse_duration
+from shared.settings import ServiceSettings, env_value, parse_duration
 
 
 class AlerterSettings(ServiceSettings):
@@ -59,6 +60,16 @@ class AlerterSettings(ServiceSettings):
 
     group_id: str = "stancewatch-alerter"
     delivery_group_id: str = "stancewatch-alerter-delivery"
+
+    @classmethod
+    def referenced_variables(cls, env: Mapping[str, str]) -> set[str]:
+        """The variables the routing file names (``url_env``, ``secret_env``): known although no field reads them."""
+        path = env_value(env, "STANCEWATCH_ROUTING").strip()
+        if not path:
+            return set()
+        from services.alerter.routing import routing_variables  # routing imports this module
+
+        return routing_variables(Path(path))
 
     @field_validator(
         "corroboration_window",
