@@ -32,6 +32,9 @@ from datetime import datetime, timedelta
 from shared.contracts import (
     AlertKind,
     ArticleRef,
+    EventKey,
+    ExtractorInfo,
+    HistoryRecord,
     ObservationRecord,
     Position,
     PositionChange,
@@ -99,8 +102,8 @@ class _Candidate:
     before: ObservationRecord
 
 
-class ShiftDetector:
-    """Positions and recent alerts per ``actor:topic``; deterministic for a given observation order."""
+class _ArrivalOrderDetector:
+    """The decision over observations taken in the order given: :class:`ShiftDetector` feeds it event time."""
 
     def __init__(
         self,
@@ -335,3 +338,301 @@ def _with_corroboration(alert: PositionChange, article: ArticleRef) -> list[Posi
     if any(ref.id == article.id for ref in alert.corroborations):
         return []
     return [alert.model_copy(update={"corroborations": [*alert.corroborations, article]})]
+
+
+#: Records a little late are folded in before a change is final. 30 s covers what reorders records within
+#: seconds: enricher instances lagging one another, a killed enricher restarting (start-up ~4 s, the group's
+#: 10 s session timeout) and re-reading what it had not committed. A slow feed or a backfill is hours late:
+#: no grace a newsroom would wait covers it, so those records correct the history instead (README).
+DEFAULT_ALERT_GRACE = timedelta(seconds=30)
+
+_UNKNOWN_EXTRACTOR = ExtractorInfo(version="unknown", config_hash="unknown")
+
+
+def event_key(rec: ObservationRecord) -> tuple[datetime, str, str]:
+    """Event-time order: the article's publication time; article id, then stance, break ties."""
+    return (rec.observed_at, rec.article.id, rec.stance)
+
+
+def _key_model(key: tuple[datetime, str, str]) -> EventKey:
+    return EventKey(published=key[0], article_id=key[1], stance=key[2])  # type: ignore[arg-type]
+
+
+def _key_of(model: EventKey | None) -> tuple[datetime, str, str] | None:
+    return None if model is None else (model.published, model.article_id, model.stance)
+
+
+def history_record_of(obs: StanceObservation, received_at: datetime | None, *, settled: bool) -> HistoryRecord:
+    return HistoryRecord(
+        stance=obs.stance,
+        confidence=obs.confidence,
+        evidence=obs.evidence,
+        article=obs.article,
+        observed_at=obs.article.published,
+        past=obs.past,
+        extractor=obs.extractor,
+        actor_name=obs.actor_name,
+        topic_label=obs.topic_label,
+        received_at=received_at,
+        settled=settled,
+    )
+
+
+def _observation_of(pos: Position, rec: HistoryRecord) -> StanceObservation:
+    """The observation a history record came from (validated when it was first received)."""
+    return StanceObservation.model_construct(
+        article_id=rec.article.id,
+        actor=pos.actor,
+        topic=pos.topic,
+        stance=rec.stance,
+        confidence=rec.confidence,
+        evidence=rec.evidence,
+        past=rec.past,
+        article=rec.article,
+        extractor=rec.extractor or _UNKNOWN_EXTRACTOR,
+        actor_name=rec.actor_name,
+        topic_label=rec.topic_label,
+    )
+
+
+@dataclass(frozen=True)
+class _Fold:
+    """What the history means in event order: the position's stance and every change it implies."""
+
+    position: Position
+    #: Each implied change (final version, corroborations attached) and the record that decides it.
+    changes: list[tuple[PositionChange, tuple[datetime, str, str]]]
+    #: Alerts sent before the history's window, as the history now corroborates them.
+    earlier: list[PositionChange]
+
+
+class ShiftDetector:
+    """Positions and recent alerts per ``actor:topic``, as a function of the observations in event time.
+
+    Each observation is inserted at its place in the (bounded) history, which is then replayed in event
+    order through the arrival-order decision; the changes it implies are final ``grace`` after the last
+    record at or before them arrived. A change the history implies at or before ``decided_through`` that was
+    not alerted then is never alerted late: records later than the grace correct the history (and
+    corroborate alerts already sent); they raise nothing themselves. No retraction is sent.
+    """
+
+    def __init__(
+        self,
+        *,
+        min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+        corroboration_window: timedelta = DEFAULT_CORROBORATION_WINDOW,
+        history_limit: int = DEFAULT_HISTORY_LIMIT,
+        instant_confidence: float | None = None,
+        confirm_window: timedelta = DEFAULT_CONFIRM_WINDOW,
+        grace: timedelta = timedelta(0),
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.min_confidence = min_confidence
+        self.instant_confidence = instant_confidence
+        self.confirm_window = confirm_window
+        self.corroboration_window = corroboration_window
+        self.history_limit = max(2, history_limit)
+        self.grace = grace
+        self.clock = clock
+        self.positions: dict[str, Position] = {}
+        self.recent_alerts: dict[str, list[PositionChange]] = {}
+        self.sent_ids: set[str] = set()
+
+    # --- state rebuilt from the compacted positions topic and the alerts topic -----------------
+
+    def load_position(self, position: Position) -> None:
+        if position.decided_through is None and position.history:
+            # Written before event time: everything it holds was decided in arrival order already.
+            last = max(position.history, key=event_key)
+            position = position.model_copy(update={"decided_through": _key_model(event_key(last))})
+        self.positions[position.key] = position
+
+    def load_alert(self, alert: PositionChange) -> None:
+        """Remember an alert already published (at start-up, from the alerts topic)."""
+        self.sent_ids.add(alert.alert_id)
+        recent = self.recent_alerts.setdefault(alert.key, [])
+        for i, known in enumerate(recent):
+            if known.alert_id == alert.alert_id:
+                recent[i] = alert  # an update (new corroboration) keeps the alert's place
+                return
+        recent.append(alert)
+        del recent[:-RECENT_ALERTS_PER_KEY]
+
+    def forget(self, keys: set[str]) -> None:
+        """Drop state for keys this instance no longer owns (their partition moved elsewhere)."""
+        for key in keys:
+            self.positions.pop(key, None)
+            self.recent_alerts.pop(key, None)
+
+    # --- decisions ------------------------------------------------------------------------------
+
+    def observe(self, obs: StanceObservation) -> list[PositionChange]:
+        """Decide and commit at once (replay); returns the alerts to notify, in order."""
+        detection = self.detect(obs)
+        self.apply(detection)
+        return detection.alerts
+
+    def detect(self, obs: StanceObservation) -> Detection:
+        """Decide what ``obs`` does to its position without changing any state."""
+        now = self.clock()
+        current = self.positions.get(obs.key) or Position(actor=obs.actor, topic=obs.topic)
+        if any(h.article.id == obs.article_id and h.stance == obs.stance for h in current.history):
+            return Detection(position=current, duplicate=True)
+        record = history_record_of(obs, now, settled=False)
+        history = sorted([*current.history, record], key=event_key)
+        return self._decide(current, history, lambda r: r.received_at is None or r.received_at + self.grace <= now)
+
+    def due(self) -> list[Detection]:
+        """Positions whose grace has passed with changes still undecided (the service's tick)."""
+        now = self.clock()
+
+        def settled(r: HistoryRecord) -> bool:
+            return r.received_at is None or r.received_at + self.grace <= now
+
+        return [
+            self._decide(pos, pos.history, settled)
+            for pos in list(self.positions.values())
+            if any(not r.settled and settled(r) for r in pos.history)
+        ]
+
+    def settle(self) -> list[PositionChange]:
+        """Decide everything still in its grace period at once (a replay's end); returns the alerts."""
+        alerts: list[PositionChange] = []
+        for pos in list(self.positions.values()):
+            if any(not r.settled for r in pos.history):
+                detection = self._decide(pos, pos.history, lambda r: True)
+                self.apply(detection)
+                alerts += detection.alerts
+        return alerts
+
+    def apply(self, detection: Detection) -> None:
+        """Commit a decision (after its outputs were published)."""
+        if detection.duplicate:
+            return
+        self.positions[detection.position.key] = detection.position
+        for alert in [*detection.alerts, *detection.corroborated]:
+            self.load_alert(alert)
+
+    # --- internals ------------------------------------------------------------------------------
+
+    def _decide(
+        self, current: Position, history: list[HistoryRecord], settled: Callable[[HistoryRecord], bool]
+    ) -> Detection:
+        """Replay ``history`` in event time; alert the changes no record still in its grace could alter."""
+        now = self.clock()
+        key = current.key
+        fold = self._fold(current, history)
+        pending = [event_key(r) for r in history if not settled(r)]
+        cut = min(pending) if pending else None  # nothing at or after it is final yet
+        frontier = _key_of(current.decided_through)
+        keys = {r.article.id: event_key(r) for r in history}
+
+        def final(k: tuple[datetime, str, str] | None) -> bool:
+            return k is not None and (cut is None or k < cut)
+
+        alerts: list[PositionChange] = []
+        updates: dict[str, PositionChange] = {}
+        known = {a.alert_id: a for a in self.recent_alerts.get(key, [])}
+        for change, decided_by in fold.changes:
+            if not final(decided_by):
+                continue
+            if change.alert_id in self.sent_ids or change.alert_id in known:
+                sent = known.get(change.alert_id)
+                if sent is not None:
+                    refs = [c for c in change.corroborations if final(keys.get(c.id))]
+                    updates |= {a.alert_id: a for a in _with_corroborations(sent, refs)}
+                continue
+            if frontier is not None and decided_by <= frontier:
+                continue  # a correction of decided history: never alerted late
+            alerts.append(change)
+        for earlier in fold.earlier:
+            sent = known.get(earlier.alert_id)
+            if sent is not None:
+                refs = [c for c in earlier.corroborations if final(keys.get(c.id))]
+                updates |= {a.alert_id: a for a in _with_corroborations(updates.get(sent.alert_id, sent), refs)}
+        # Records later than the grace, settling now before the frontier: they corroborate what was sent.
+        newly = [r for r in history if not r.settled and settled(r)]
+        for rec in newly:
+            if frontier is None or event_key(rec) > frontier or rec.confidence < self.min_confidence:
+                continue
+            match = self._sent_match(key, rec)
+            if match is not None:
+                base = updates.get(match.alert_id, match)
+                updates |= {a.alert_id: a for a in _with_corroborations(base, [rec.article])}
+        decided = [event_key(r) for r in history if final(event_key(r))]
+        if decided:
+            frontier = max(decided) if frontier is None else max(frontier, max(decided))
+        kept = [r if r.settled or not settled(r) else r.model_copy(update={"settled": True}) for r in history]
+        position = fold.position.model_copy(
+            update={
+                "history": self._trimmed(kept, fold.position.established),
+                "updated_at": now,
+                "decided_through": _key_model(frontier) if frontier is not None else None,
+            }
+        )
+        return Detection(position=position, alerts=alerts, corroborated=list(updates.values()))
+
+    def _fold(self, current: Position, history: list[HistoryRecord]) -> _Fold:
+        """The arrival-order decision over the history in event order, from nothing."""
+        step = _ArrivalOrderDetector(
+            min_confidence=self.min_confidence,
+            corroboration_window=self.corroboration_window,
+            history_limit=len(history) + 2,
+            instant_confidence=self.instant_confidence,
+            confirm_window=self.confirm_window,
+            clock=self.clock,
+        )
+        start = history[0].observed_at if history else None
+        earlier = [a for a in self.recent_alerts.get(current.key, []) if start is None or a.after.observed_at < start]
+        for alert in earlier:
+            step.load_alert(alert)
+        latest: dict[str, PositionChange] = {}
+        changes: list[tuple[str, tuple[datetime, str, str]]] = []
+        for rec in history:
+            detection = step.detect(_observation_of(current, rec))
+            step.apply(detection)
+            changes += [(a.alert_id, event_key(rec)) for a in detection.alerts]
+            latest |= {a.alert_id: a for a in [*detection.alerts, *detection.corroborated]}
+        position = step.positions.get(current.key) or current
+        return _Fold(
+            position=current.model_copy(
+                update={
+                    f: getattr(position, f)
+                    for f in ("established", "established_since", "latest", "last_change", "provisional")
+                }
+            ),
+            changes=[(latest[i], k) for i, k in changes],
+            earlier=[latest[a.alert_id] for a in earlier if a.alert_id in latest],
+        )
+
+    def _sent_match(self, key: str, rec: HistoryRecord) -> PositionChange | None:
+        """An alert sent to the stance ``rec`` reports, within the corroboration window of it."""
+        for alert in reversed(self.recent_alerts.get(key, [])):
+            if alert.article_id == rec.article.id or alert.to_stance != rec.stance:
+                continue
+            if abs(rec.observed_at - alert.after.observed_at) <= self.corroboration_window:
+                return alert
+        return None
+
+    def _trimmed(self, history: list[HistoryRecord], established: Stance | None) -> list[HistoryRecord]:
+        """Bound the history (oldest first out), but always keep the record behind the established stance."""
+        if len(history) <= self.history_limit:
+            return history
+        tail = history[-(self.history_limit - 1) :]
+        if established is None or any(r.stance == established and r.confidence >= self.min_confidence for r in tail):
+            return history[-self.history_limit :]
+        head = history[: -(self.history_limit - 1)]
+        keep = next(
+            (r for r in reversed(head) if r.stance == established and r.confidence >= self.min_confidence),
+            head[-1],
+        )
+        return [keep, *tail]
+
+
+def _with_corroborations(alert: PositionChange, refs: list[ArticleRef]) -> list[PositionChange]:
+    """The alert with ``refs`` attached (in event order), or nothing when they are all attached already."""
+    new = [r for r in refs if r.id != alert.article_id and all(c.id != r.id for c in alert.corroborations)]
+    if not new:
+        return []
+    merged = sorted([*alert.corroborations, *new], key=lambda r: (r.published, r.id))
+    return [alert.model_copy(update={"corroborations": merged})]

@@ -4,21 +4,25 @@ Order matters for at-least-once: delivery tasks first (idempotent ids), then the
 position. A crash anywhere in between replays the observation: the same alert id is produced,
 suppressed if already on the alerts topic, and duplicate delivery tasks are skipped by the worker.
 Only the state is committed after everything is acknowledged (ConsumerLoop commits the offset).
+A change still within its grace period is published by the tick (:meth:`flush_due`) once it is final.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
 
 from services.alerter.deliver import immediate_task
-from services.alerter.detect import ShiftDetector
+from services.alerter.detect import Detection, ShiftDetector
 from services.alerter.digest import held_task, release_at
 from services.alerter.routing import Routing, channels_for
 from services.alerter.state import PositionStore
 from shared.bus import Bus, Record
 from shared.contracts import DeliveryTask, PositionChange, StanceObservation, utc_now
+from shared.errors import BusError
 from shared.observability import Metrics
 from shared.topics import Topics
 
@@ -56,14 +60,42 @@ class ObservationHandler:
         self._observations = m.counter("observations_total", "Observations handled by result", ["result"])
         self._alerts = m.counter("alerts_total", "Alerts raised", ["severity", "kind"])
         self._routed = m.counter("alerts_routed_total", "Delivery tasks queued", ["channel", "mode"])
+        #: The observation path and the grace tick share the detector: one decision at a time.
+        self._lock = asyncio.Lock()
 
     async def __call__(self, rec: Record) -> None:
         obs = rec.decode(StanceObservation)
         await self.store.ensure_loaded(rec.partition)
-        detection = self.detector.detect(obs)
-        if detection.duplicate:
-            self._observations.inc(result="duplicate")
-            return
+        async with self._lock:
+            detection = self.detector.detect(obs)
+            if detection.duplicate:
+                self._observations.inc(result="duplicate")
+                return
+            await self._publish(detection, rec.partition)
+        result = "alert" if detection.alerts else "corroboration" if detection.corroborated else "recorded"
+        self._observations.inc(result=result)
+
+    async def flush_due(self) -> int:
+        """Publish the changes whose grace period has passed since their records arrived; returns alerts sent."""
+        sent = 0
+        async with self._lock:
+            for detection in self.detector.due():
+                partition = self.store.partition_of.get(detection.position.key, 0)
+                await self._publish(detection, partition)
+                sent += len(detection.alerts)
+        return sent
+
+    async def run_grace_flusher(self, stop: asyncio.Event, interval: float = 1.0) -> None:
+        """The tick that makes a held change final when no further record for its position arrives."""
+        while not stop.is_set():
+            try:
+                await self.flush_due()
+            except BusError:
+                log.exception("grace flush failed; will retry")  # nothing applied: the next tick decides again
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+
+    async def _publish(self, detection: Detection, partition: int) -> None:
         for alert in detection.alerts:
             for task in tasks_for(alert, self.routing, self.clock()):
                 await self.bus.publish(self.topics.deliveries.name, task, key=task.channel)
@@ -83,9 +115,7 @@ class ObservationHandler:
             )
         for alert in detection.corroborated:
             await self.bus.publish(self.topics.alerts.name, alert, key=alert.key, headers={"event": "corroboration"})
-        await self.store.save(detection.position, rec.partition)
+        await self.store.save(detection.position, partition)
         self.detector.apply(detection)
         for alert in [*detection.alerts, *detection.corroborated]:
             self.store.remember(alert)
-        result = "alert" if detection.alerts else "corroboration" if detection.corroborated else "recorded"
-        self._observations.inc(result=result)

@@ -42,6 +42,7 @@ async def body(
         history_limit=settings.history_limit,
         instant_confidence=settings.alert_instant_confidence or None,
         confirm_window=settings.alert_confirm_window,
+        grace=settings.alert_grace,
     )
     store = PositionStore(ctx.bus, ctx.topics, detector, recent_limit=settings.recent_alerts)
     n_pos, n_alerts = await store.rebuild()
@@ -88,6 +89,7 @@ async def body(
         asyncio.create_task(observations.run(ctx.stop), name="alerter-observations"),
         *(asyncio.create_task(loop.run(ctx.stop), name=f"alerter-deliver-{name}") for name, loop in deliveries.items()),
         asyncio.create_task(lanes.run_flusher(), name="alerter-digests"),
+        asyncio.create_task(handler.run_grace_flusher(ctx.stop), name="alerter-grace"),
     ]
     for task in tasks:
         ctx.watchdog.watch(task.get_name(), task)

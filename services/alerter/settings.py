@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from services.alerter.detect import DEFAULT_CONFIRM_WINDOW, DEFAULT_INSTANT_CONFIDENCE
+from services.alerter.detect import DEFAULT_ALERT_GRACE, DEFAULT_CONFIRM_WINDOW, DEFAULT_INSTANT_CONFIDENCE
 from services.alerter.errors import SignatureError
 from services.alerter.signing import secret_key
 from shared.settings import ServiceSettings, env_value, parse_duration
@@ -37,6 +37,9 @@ class AlerterSettings(ServiceSettings):
     #: (``alert_confirm_window``). 0 alerts every reversal at once.
     alert_instant_confidence: float = Field(default=DEFAULT_INSTANT_CONFIDENCE, ge=0.0, le=1.0)
     alert_confirm_window: timedelta = DEFAULT_CONFIRM_WINDOW
+    #: A change is final this long after the last record at or before it (event time) arrived, so records
+    #: delivered a little out of order are folded in first; later ones correct the history, alerting nothing.
+    alert_grace: timedelta = DEFAULT_ALERT_GRACE
     #: Observations kept per (figure, topic) in the positions topic.
     history_limit: int = Field(default=20, ge=2, le=500)
     #: Alerts kept in memory for the /alerts route.
@@ -74,6 +77,7 @@ class AlerterSettings(ServiceSettings):
     @field_validator(
         "corroboration_window",
         "alert_confirm_window",
+        "alert_grace",
         "delivery_backoff_base",
         "delivery_backoff_max",
         "delivery_retry_after_max",

@@ -16,7 +16,7 @@ from shared.contracts.enrichment import (
     position_key,
 )
 from shared.contracts.ingest import FeedState, SeenArticle
-from shared.contracts.positions import ObservationRecord, Position
+from shared.contracts.positions import EventKey, HistoryRecord, ObservationRecord, Position
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -30,9 +30,11 @@ __all__ = [
     "DeliveryTask",
     "EnrichedArticle",
     "Entity",
+    "EventKey",
     "Evidence",
     "ExtractorInfo",
     "FeedState",
+    "HistoryRecord",
     "ObservationRecord",
     "PastStance",
     "Position",

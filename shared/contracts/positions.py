@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.articles import ArticleRef
 from shared.contracts.base import Contract, UtcDatetime
-from shared.contracts.enrichment import Evidence, Stance, position_key
+from shared.contracts.enrichment import Evidence, ExtractorInfo, PastStance, Stance, position_key
 
 
 class ObservationRecord(BaseModel):
@@ -21,6 +21,29 @@ class ObservationRecord(BaseModel):
     observed_at: UtcDatetime
 
 
+class HistoryRecord(ObservationRecord):
+    """A record in a position's history: enough of the observation to replay it in event time."""
+
+    past: PastStance | None = None
+    extractor: ExtractorInfo | None = None
+    actor_name: str | None = None
+    topic_label: str | None = None
+    #: When the alerter received it (processing time): the grace period runs from here.
+    received_at: UtcDatetime | None = None
+    #: Its grace period has passed and the changes it implies were decided.
+    settled: bool = True
+
+
+class EventKey(BaseModel):
+    """Where a record sits in event time: publication time, then article id and stance break ties."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    published: UtcDatetime
+    article_id: str
+    stance: Stance
+
+
 class Position(Contract):
     """The established stance of one figure on one topic and the observations behind it."""
 
@@ -31,12 +54,16 @@ class Position(Contract):
     established_since: UtcDatetime | None = None
     #: The latest observation of any stance, including ``undecided``.
     latest: Stance | None = None
-    history: list[ObservationRecord] = Field(default_factory=list)
+    #: Ordered by event time (:class:`EventKey`), not by arrival.
+    history: list[HistoryRecord] = Field(default_factory=list)
     last_change: UtcDatetime | None = None
     updated_at: UtcDatetime | None = None
     #: A reversal reported once with a probability below the instant threshold, held until a second
     #: independent source confirms it (precision-first policy); None when nothing is held.
     provisional: ObservationRecord | None = None
+    #: The newest record (in event time) whose changes were decided; a change the history implies at or
+    #: before it that was not alerted then is a correction of the record, never alerted late.
+    decided_through: EventKey | None = None
 
     @property
     def key(self) -> str:
