@@ -441,7 +441,7 @@ class ShiftDetector:
     # --- state rebuilt from the compacted positions topic and the alerts topic -----------------
 
     def load_position(self, position: Position) -> None:
-        if position.decided_through is None and position.history:
+        if position.decided_through is None and position.history and all(r.settled for r in position.history):
             # Written before event time: everything it holds was decided in arrival order already.
             last = max(position.history, key=event_key)
             position = position.model_copy(update={"decided_through": _key_model(event_key(last))})

@@ -25,22 +25,23 @@ from .factories import obs
 SECRET = "whsec_" + base64.b64encode(b"service-test-key").decode()
 
 
-def settings() -> AlerterSettings:
+def settings(grace: str = "0s") -> AlerterSettings:
     return AlerterSettings(
         bus="memory",
         webhook_url=SecretStr("https://hooks.test/in"),
         webhook_secret=SecretStr(SECRET),
         slack_webhook_url=SecretStr("https://hooks.slack.test/x"),
         slack_min_interval="0s",
+        alert_grace=grace,
     )
 
 
 @contextlib.asynccontextmanager
-async def alerter(bus: MemoryBus, handler: Callable) -> AsyncIterator[ServiceContext]:
+async def alerter(bus: MemoryBus, handler: Callable, grace: str = "0s") -> AsyncIterator[ServiceContext]:
     topics = Topics(prefix="m.")
     await bus.start()
     await bus.ensure_topics(topics.all())
-    ctx = ServiceContext("alerter", settings(), bus, topics, Metrics(), asyncio.Event())
+    ctx = ServiceContext("alerter", settings(grace), bus, topics, Metrics(), asyncio.Event())
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     task = asyncio.create_task(body(ctx, env={}, client=client))
     try:
@@ -83,6 +84,28 @@ async def test_reversal_flows_from_observation_to_signed_webhook_and_slack() -> 
         ctx.metrics.counter("alerts_total", "", ["severity", "kind"]).value(severity="reversal", kind="cross-article")
         == 1
     )
+
+
+async def test_observations_arriving_reversed_within_the_grace_alert_in_the_order_they_were_said() -> None:
+    bus = MemoryBus()
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200)
+
+    async with alerter(bus, handler, grace="1s") as ctx:
+        # said: support (a1), then oppose (a2); delivered the other way round, as after an enricher restart
+        for o in (obs("a2", "oppose", hours=2), obs("a1", "support")):
+            await bus.publish(ctx.topics.observations.name, o, key=o.key)
+        await wait_until(lambda: len(bus.records(ctx.topics.positions.name)) >= 2, timeout=5)
+        assert bus.records(ctx.topics.alerts.name) == []  # still within the grace period
+        await wait_until(lambda: len(bus.records(ctx.topics.alerts.name)) >= 1, timeout=5)  # the tick decides
+        await asyncio.sleep(1.5)  # room for a wrong or second alert to show up
+    (alert,) = [PositionChange.from_json_bytes(r.value or b"") for r in bus.records(ctx.topics.alerts.name)]
+    assert (alert.from_stance, alert.to_stance, alert.article_id) == ("support", "oppose", "a2")
+    latest = Position.from_json_bytes(bus.records(ctx.topics.positions.name)[-1].value or b"")
+    assert latest.established == "oppose" and [h.article.id for h in latest.history] == ["a1", "a2"]
 
 
 async def test_a_stuck_channel_does_not_stall_shift_detection() -> None:
