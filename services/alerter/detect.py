@@ -19,6 +19,12 @@ Semantics (the evaluation README's):
 * Alerts are keyed by :func:`alert_id_for`; an id already emitted is never emitted again, so a
   replayed or redelivered observation cannot notify twice.
 
+* Event time: :class:`ShiftDetector` keeps each history in publication order (ties by article id) and
+  replays it through these rules, so the result does not depend on arrival order. A change is final
+  ``grace`` after the last record at or before it arrived (:meth:`ShiftDetector.due`); a change the
+  history implies in the already decided past is never alerted late (records later than the grace
+  correct the history, and corroborate alerts sent for the stance they report). Nothing is retracted.
+
 :meth:`ShiftDetector.detect` decides without changing anything; :meth:`ShiftDetector.apply` commits
 the decision once the service has published its outputs, so a failed publish can simply be retried.
 """

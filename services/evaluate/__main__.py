@@ -80,7 +80,8 @@ def run_set(entry: dict[str, Any], judge: str, enricher: Any = None) -> dict[str
         held = [
             (a.corroborations[0].published - a.after.observed_at).total_seconds() / 3600
             for a in alerts
-            if a.corroborations
+            # held ones: the alert comes back carrying every corroboration, not only the confirming one
+            if a.corroborations and a.after.confidence < DEFAULT_INSTANT_CONFIDENCE
         ]
         report["hold_hours_median"] = round(sorted(held)[len(held) // 2], 1) if held else 0.0
         report["policy"] = "confirm"
