@@ -33,6 +33,9 @@ def settings_for(topics: Topics, base_url: str, **kw: object) -> AlerterSettings
         "delivery_attempts_per_series": 2,
         "group_id": f"{topics.prefix}alerter",
         "delivery_group_id": f"{topics.prefix}delivery",
+        # These tests are about delivery and restarts, fed in order: alert on arrival (the grace is
+        # tested in test_event_time.py and test_service.py).
+        "alert_grace": "0s",
     }
     values.update(kw)
     return AlerterSettings(**values)  # type: ignore[arg-type]
