@@ -17,6 +17,7 @@ from shared.contracts import (
     Evidence,
     ExtractorInfo,
     FeedState,
+    HistoryRecord,
     ObservationRecord,
     PastStance,
     Position,
@@ -79,7 +80,13 @@ def sample_models() -> list[Contract]:
         article,
         obs,
         EnrichedArticle(article=ref, topics=["tomahawks"], observations=[obs], extractor=extractor),
-        Position(actor="trump", topic="tomahawks", established="oppose", history=[record], last_change=T0),
+        Position(
+            actor="trump",
+            topic="tomahawks",
+            established="oppose",
+            history=[HistoryRecord(**record.model_dump(), extractor=extractor, received_at=T0, settled=False)],
+            last_change=T0,
+        ),
         change,
         DeliveryTask(delivery_id="d1", channel="webhook", alerts=[change]),
         DeliveryOutcome(
