@@ -108,8 +108,8 @@ class _Candidate:
     before: ObservationRecord
 
 
-class _ArrivalOrderDetector:
-    """The decision over observations taken in the order given: :class:`ShiftDetector` feeds it event time."""
+class _PerKeyState:
+    """What both detectors hold per ``actor:topic`` (positions, recent alerts, ids sent) and its upkeep."""
 
     def __init__(
         self,
@@ -160,6 +160,16 @@ class _ArrivalOrderDetector:
         detection = self.detect(obs)
         self.apply(detection)
         return detection.alerts
+
+    def detect(self, obs: StanceObservation) -> Detection:
+        raise NotImplementedError
+
+    def apply(self, detection: Detection) -> None:
+        raise NotImplementedError
+
+
+class _ArrivalOrderDetector(_PerKeyState):
+    """The decision over observations taken in the order given: :class:`ShiftDetector` feeds it event time."""
 
     def detect(self, obs: StanceObservation) -> Detection:
         """Decide what ``obs`` does to its position without changing any state."""
@@ -413,7 +423,7 @@ class _Fold:
     earlier: list[PositionChange]
 
 
-class ShiftDetector:
+class ShiftDetector(_PerKeyState):
     """Positions and recent alerts per ``actor:topic``, as a function of the observations in event time.
 
     Each observation is inserted at its place in the (bounded) history, which is then replayed in event
@@ -434,18 +444,15 @@ class ShiftDetector:
         grace: timedelta = timedelta(0),
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        self.min_confidence = min_confidence
-        self.instant_confidence = instant_confidence
-        self.confirm_window = confirm_window
-        self.corroboration_window = corroboration_window
-        self.history_limit = max(2, history_limit)
+        super().__init__(
+            min_confidence=min_confidence,
+            corroboration_window=corroboration_window,
+            history_limit=history_limit,
+            instant_confidence=instant_confidence,
+            confirm_window=confirm_window,
+            clock=clock,
+        )
         self.grace = grace
-        self.clock = clock
-        self.positions: dict[str, Position] = {}
-        self.recent_alerts: dict[str, list[PositionChange]] = {}
-        self.sent_ids: set[str] = set()
-
-    # --- state rebuilt from the compacted positions topic and the alerts topic -----------------
 
     def load_position(self, position: Position) -> None:
         if position.decided_through is None and position.history and all(r.settled for r in position.history):
@@ -453,31 +460,6 @@ class ShiftDetector:
             last = max(position.history, key=event_key)
             position = position.model_copy(update={"decided_through": _key_model(event_key(last))})
         self.positions[position.key] = position
-
-    def load_alert(self, alert: PositionChange) -> None:
-        """Remember an alert already published (at start-up, from the alerts topic)."""
-        self.sent_ids.add(alert.alert_id)
-        recent = self.recent_alerts.setdefault(alert.key, [])
-        for i, known in enumerate(recent):
-            if known.alert_id == alert.alert_id:
-                recent[i] = alert  # an update (new corroboration) keeps the alert's place
-                return
-        recent.append(alert)
-        del recent[:-RECENT_ALERTS_PER_KEY]
-
-    def forget(self, keys: set[str]) -> None:
-        """Drop state for keys this instance no longer owns (their partition moved elsewhere)."""
-        for key in keys:
-            self.positions.pop(key, None)
-            self.recent_alerts.pop(key, None)
-
-    # --- decisions ------------------------------------------------------------------------------
-
-    def observe(self, obs: StanceObservation) -> list[PositionChange]:
-        """Decide and commit at once (replay); returns the alerts to notify, in order."""
-        detection = self.detect(obs)
-        self.apply(detection)
-        return detection.alerts
 
     def detect(self, obs: StanceObservation) -> Detection:
         """Decide what ``obs`` does to its position without changing any state."""
