@@ -9,152 +9,144 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import sys
-import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
+
+import prometheus_client
+from prometheus_client import CollectorRegistry
+
+# A ``_created`` gauge beside every counter and histogram doubles the exposition for no use here.
+prometheus_client.disable_created_metrics()
 
 TRACE_KEYS = ("article_id", "feed_url", "actor", "topic", "alert_id", "channel", "delivery_id")
 _RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
 
-def _escape_label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _labels_text(names: tuple[str, ...], values: tuple[str, ...], extra: str = "") -> str:
-    parts = [f'{n}="{_escape_label(v)}"' for n, v in zip(names, values, strict=True)]
-    if extra:
-        parts.append(extra)
-    return "{" + ",".join(parts) + "}" if parts else ""
-
-
-class _Metric:
-    kind = "untyped"
-
-    def __init__(self, name: str, help_text: str, labels: Iterable[str] = ()) -> None:
-        self.name = name
-        self.help = help_text
-        self.labels = tuple(labels)
-        self._lock = threading.Lock()
-
-    def _key(self, labels: dict[str, str]) -> tuple[str, ...]:
-        if set(labels) != set(self.labels):
-            raise ValueError(f"metric {self.name}: labels {sorted(labels)} != {sorted(self.labels)}")
-        return tuple(str(labels[n]) for n in self.labels)
-
-    def samples(self) -> list[str]:
-        raise NotImplementedError
-
-    def render(self) -> str:
-        head = f"# HELP {self.name} {self.help}\n# TYPE {self.name} {self.kind}\n"
-        return head + "".join(line + "\n" for line in self.samples())
-
-
-class Counter(_Metric):
-    kind = "counter"
-
-    def __init__(self, name: str, help_text: str, labels: Iterable[str] = ()) -> None:
-        super().__init__(name, help_text, labels)
-        self._values: dict[tuple[str, ...], float] = {}
-
-    def inc(self, amount: float = 1.0, **labels: str) -> None:
-        key = self._key(labels)
-        with self._lock:
-            self._values[key] = self._values.get(key, 0.0) + amount
-
-    def value(self, **labels: str) -> float:
-        return self._values.get(self._key(labels), 0.0)
-
-    def total(self) -> float:
-        return sum(self._values.values())
-
-    def samples(self) -> list[str]:
-        return [f"{self.name}{_labels_text(self.labels, k)} {v:g}" for k, v in sorted(self._values.items())]
-
-
-class Gauge(Counter):
-    kind = "gauge"
-
-    def set(self, value: float, **labels: str) -> None:
-        key = self._key(labels)
-        with self._lock:
-            self._values[key] = value
-
-
 DEFAULT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
-class Histogram(_Metric):
-    kind = "histogram"
+class _Metric:
+    """One metric of a :class:`Metrics` registry, backed by ``prometheus_client``; labels by keyword."""
 
+    def __init__(self, registry: CollectorRegistry, name: str, labels: Iterable[str]) -> None:
+        self._registry = registry
+        self.name = name
+        self.labels = tuple(labels)
+
+    def _child(self, labels: dict[str, str]) -> Any:
+        if set(labels) != set(self.labels):
+            raise ValueError(f"metric {self.name}: labels {sorted(labels)} != {sorted(self.labels)}")
+        metric = self._prom  # type: ignore[attr-defined]
+        return metric.labels(**{n: str(labels[n]) for n in self.labels}) if self.labels else metric
+
+    def _sample(self, suffix: str, labels: dict[str, str]) -> float:
+        self._child(labels)  # validates the label names
+        value = self._registry.get_sample_value(self.name + suffix, {n: str(labels[n]) for n in self.labels})
+        return value or 0.0
+
+    def _all(self, suffix: str) -> float:
+        return sum(s.value for m in self._registry.collect() for s in m.samples if s.name == self.name + suffix)
+
+
+class Counter(_Metric):
+    def __init__(self, registry: CollectorRegistry, name: str, help_text: str, labels: Iterable[str] = ()) -> None:
+        super().__init__(registry, name, labels)
+        self._prom = prometheus_client.Counter(name, help_text, self.labels, registry=registry)
+        #: The exposed sample is always ``<base>_total``, whether or not the name ended in it.
+        self._base = name.removesuffix("_total")
+
+    def inc(self, amount: float = 1.0, **labels: str) -> None:
+        self._child(labels).inc(amount)
+
+    def value(self, **labels: str) -> float:
+        self._child(labels)
+        value = self._registry.get_sample_value(self._base + "_total", {n: str(labels[n]) for n in self.labels})
+        return value or 0.0
+
+    def total(self) -> float:
+        return sum(s.value for m in self._registry.collect() for s in m.samples if s.name == self._base + "_total")
+
+
+class Gauge(_Metric):
+    def __init__(self, registry: CollectorRegistry, name: str, help_text: str, labels: Iterable[str] = ()) -> None:
+        super().__init__(registry, name, labels)
+        self._prom = prometheus_client.Gauge(name, help_text, self.labels, registry=registry)
+
+    def set(self, value: float, **labels: str) -> None:
+        self._child(labels).set(value)
+
+    def inc(self, amount: float = 1.0, **labels: str) -> None:
+        self._child(labels).inc(amount)
+
+    def value(self, **labels: str) -> float:
+        return self._sample("", labels)
+
+    def total(self) -> float:
+        return self._all("")
+
+
+class Histogram(_Metric):
     def __init__(
-        self, name: str, help_text: str, labels: Iterable[str] = (), buckets: tuple[float, ...] = DEFAULT_BUCKETS
+        self,
+        registry: CollectorRegistry,
+        name: str,
+        help_text: str,
+        labels: Iterable[str] = (),
+        buckets: tuple[float, ...] = DEFAULT_BUCKETS,
     ) -> None:
-        super().__init__(name, help_text, labels)
+        super().__init__(registry, name, labels)
         self.buckets = tuple(sorted(buckets))
-        self._counts: dict[tuple[str, ...], list[int]] = {}
-        self._sums: dict[tuple[str, ...], float] = {}
+        self._prom = prometheus_client.Histogram(name, help_text, self.labels, registry=registry, buckets=self.buckets)
 
     def observe(self, value: float, **labels: str) -> None:
-        key = self._key(labels)
-        with self._lock:
-            counts = self._counts.setdefault(key, [0] * (len(self.buckets) + 1))
-            for i, b in enumerate(self.buckets):
-                if value <= b:
-                    counts[i] += 1
-            counts[-1] += 1
-            self._sums[key] = self._sums.get(key, 0.0) + value
+        self._child(labels).observe(value)
 
     def count(self, **labels: str) -> int:
-        counts = self._counts.get(self._key(labels))
-        return counts[-1] if counts else 0
-
-    def samples(self) -> list[str]:
-        out = []
-        for key, counts in sorted(self._counts.items()):
-            for b, c in zip(self.buckets, counts, strict=False):
-                le = "+Inf" if math.isinf(b) else f"{b:g}"
-                bucket = 'le="' + le + '"'
-                out.append(f"{self.name}_bucket{_labels_text(self.labels, key, bucket)} {c}")
-            inf = 'le="+Inf"'
-            out.append(f"{self.name}_bucket{_labels_text(self.labels, key, inf)} {counts[-1]}")
-            out.append(f"{self.name}_sum{_labels_text(self.labels, key)} {self._sums[key]:g}")
-            out.append(f"{self.name}_count{_labels_text(self.labels, key)} {counts[-1]}")
-        return out
+        return int(self._sample("_count", labels))
 
 
 class Metrics:
-    """A registry: each service creates its metrics once and renders them at ``/metrics``."""
+    """A registry: each service creates its metrics once and renders them at ``/metrics``.
+
+    The exposition is ``prometheus_client``'s (exact integers, escaped labels, the standard format).
+    Asking again for a metric of the same name and shape returns the one already registered.
+    """
 
     def __init__(self, namespace: str = "stancewatch") -> None:
         self.namespace = namespace
+        self.registry = CollectorRegistry(auto_describe=True)
         self._metrics: dict[str, _Metric] = {}
 
-    def _add(self, metric: _Metric) -> Any:
-        existing = self._metrics.get(metric.name)
+    def _get(self, cls: type[_Metric], name: str, labels: Iterable[str], make: Callable[[str], _Metric]) -> Any:
+        full = f"{self.namespace}_{name}"
+        existing = self._metrics.get(full)
         if existing is not None:
-            if type(existing) is not type(metric) or existing.labels != metric.labels:
-                raise ValueError(f"metric {metric.name} registered twice with different shapes")
+            if type(existing) is not cls or existing.labels != tuple(labels):
+                raise ValueError(f"metric {full} registered twice with different shapes")
             return existing
-        self._metrics[metric.name] = metric
+        metric = self._metrics[full] = make(full)
         return metric
 
     def counter(self, name: str, help_text: str, labels: Iterable[str] = ()) -> Counter:
-        return self._add(Counter(f"{self.namespace}_{name}", help_text, labels))
+        labels = tuple(labels)
+        return self._get(Counter, name, labels, lambda full: Counter(self.registry, full, help_text, labels))
 
     def gauge(self, name: str, help_text: str, labels: Iterable[str] = ()) -> Gauge:
-        return self._add(Gauge(f"{self.namespace}_{name}", help_text, labels))
+        labels = tuple(labels)
+        return self._get(Gauge, name, labels, lambda full: Gauge(self.registry, full, help_text, labels))
 
     def histogram(
         self, name: str, help_text: str, labels: Iterable[str] = (), buckets: tuple[float, ...] = DEFAULT_BUCKETS
     ) -> Histogram:
-        return self._add(Histogram(f"{self.namespace}_{name}", help_text, labels, buckets))
+        labels = tuple(labels)
+        return self._get(
+            Histogram, name, labels, lambda full: Histogram(self.registry, full, help_text, labels, buckets)
+        )
 
     def render(self) -> str:
-        return "".join(m.render() for m in self._metrics.values())
+        return prometheus_client.generate_latest(self.registry).decode("utf-8")
 
 
 class JsonLogFormatter(logging.Formatter):

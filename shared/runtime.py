@@ -13,6 +13,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from importlib import metadata
 
 from shared.bus import Bus, make_bus
 from shared.bus.backoff import Backoff
@@ -81,6 +82,8 @@ async def serve(
     watchdog.stopping_when(stop.is_set)
     ctx = ServiceContext(name, settings, bus, topics, metrics, stop, routes=dict(routes or {}), watchdog=watchdog)
     up = metrics.gauge("up", "1 while the service runs", ["service"])
+    build = metrics.gauge("build_info", "Always 1: which build this process runs", ["service", "version"])
+    build.set(1, service=name, version=_version())
     try:
         # Health first: while the broker is awaited, /healthz answers and /readyz says why not.
         ctx.http = HealthServer(
@@ -120,6 +123,13 @@ async def serve(
             await ctx.http.stop()
         await bus.stop()
         log.info("%s stopped", name, extra={"service": name})
+
+
+def _version() -> str:
+    try:
+        return metadata.version("stancewatch")
+    except metadata.PackageNotFoundError:  # run from a checkout without installing
+        return "unknown"
 
 
 async def connect(ctx: ServiceContext, backoff: Backoff | None = None) -> bool:

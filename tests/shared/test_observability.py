@@ -26,3 +26,20 @@ async def test_health_metrics_and_a_route_added_after_start_are_served() -> None
             assert (await client.get("/nope")).status_code == 404
     finally:
         await server.stop()
+
+
+def test_a_large_counter_is_exposed_exactly_and_the_same_name_returns_the_same_metric() -> None:
+    metrics = Metrics()
+    polls = metrics.counter("polls_total", "Polls", ["outcome"])
+    polls.inc(12_345_678, outcome="ok")
+    polls.inc(40, outcome="ok")
+    assert metrics.counter("polls_total", "Polls", ["outcome"]) is polls
+    (line,) = [x for x in metrics.render().splitlines() if x.startswith("stancewatch_polls_total{")]
+    assert float(line.rsplit(" ", 1)[1]) == 12_345_718  # not rounded to six digits
+    assert polls.value(outcome="ok") == 12_345_718 and polls.total() == 12_345_718
+    try:
+        metrics.gauge("polls_total", "Polls", ["outcome"])
+    except ValueError as exc:
+        assert "registered twice" in str(exc)
+    else:
+        raise AssertionError("a second metric of another kind under the same name must be refused")
