@@ -3,6 +3,8 @@
 #   deploy/kafka/kafka.sh start|stop|status|restart
 # Idempotent: a second start while running is a no-op; stop on a stopped broker is a no-op.
 # Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), STANCEWATCH_CACHE (.cache).
+# KAFKA_SASL=scram: the client listener is SASL_PLAINTEXT (SCRAM-SHA-512 and PLAIN) and the user
+# KAFKA_SASL_USERNAME (stancewatch) / KAFKA_SASL_PASSWORD (stancewatch-secret) exists from the first start.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -10,8 +12,18 @@ root=$(cd "$here/../.." && pwd)
 cache=${STANCEWATCH_CACHE:-$root/.cache}
 port=${KAFKA_PORT:-9092}
 cport=${KAFKA_CONTROLLER_PORT:-9093}
+sasl=${KAFKA_SASL:-}
+sasl_user=${KAFKA_SASL_USERNAME:-stancewatch}
+sasl_password=${KAFKA_SASL_PASSWORD:-stancewatch-secret}
+# The broker's own user, for its inter-broker connections on the SASL listener (loopback only).
+broker_password=broker-secret-$port
 jars=$cache/kafka-jars
-data=$cache/kafka-data-$port
+case "$sasl" in
+  "") data=$cache/kafka-data-$port ;;
+  # Own data folder: SCRAM users are written when the storage is formatted, so a plain one has none.
+  scram) data=$cache/kafka-data-$port-scram ;;
+  *) echo "kafka: KAFKA_SASL must be empty or 'scram', not '$sasl'" >&2; exit 2 ;;
+esac
 pidfile=$cache/kafka-$port.pid
 log=$cache/kafka-$port.log
 conf=$cache/kafka-$port.properties
@@ -38,16 +50,35 @@ port_open() {
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && exec 3>&- 3<&-
 }
 
+listener_config() {
+  if [ "$sasl" = scram ]; then
+    cat <<CONF
+listeners=SASL_PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=SASL_PLAINTEXT://127.0.0.1:$port
+listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=SASL_PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="$broker_password";
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" password="$broker_password" user_broker="$broker_password" user_$sasl_user="$sasl_password";
+CONF
+  else
+    cat <<CONF
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+CONF
+  fi
+}
+
 write_config() {
   cat >"$conf" <<CONF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-inter.broker.listener.name=PLAINTEXT
+$(listener_config)
 log.dirs=$data
 num.partitions=3
 offsets.topic.replication.factor=1
@@ -100,7 +131,12 @@ start() {
     mkdir -p "$data"
     local id
     id=$(java_run kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)
-    java_run kafka.tools.StorageTool format -t "$id" -c "$conf" >"$cache/format.log" 2>&1 \
+    local scram=()
+    if [ "$sasl" = scram ]; then
+      scram=(--add-scram "SCRAM-SHA-512=[name=broker,password=$broker_password]"
+             --add-scram "SCRAM-SHA-512=[name=$sasl_user,password=$sasl_password]")
+    fi
+    java_run kafka.tools.StorageTool format -t "$id" -c "$conf" "${scram[@]}" >"$cache/format.log" 2>&1 \
       || { cat "$cache/format.log" >&2; die "storage format failed"; }
   fi
   : >"$log"
@@ -115,7 +151,7 @@ start() {
     sleep 0.3
   done
   until port_open; do sleep 0.2; done
-  echo "kafka: started on 127.0.0.1:$port in $((SECONDS - t0)) s (pid $(cat "$pidfile"))"
+  echo "kafka: started on 127.0.0.1:$port${sasl:+ (SASL_PLAINTEXT, SCRAM-SHA-512 user $sasl_user)} in $((SECONDS - t0)) s (pid $(cat "$pidfile"))"
 }
 
 stop() {
