@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from shared.bus import KafkaBus
+from shared.bus import KafkaBus, KafkaSecurity
 from shared.errors import StancewatchError
 from shared.settings import ServiceSettings, load_settings
 from shared.topics import Topics
@@ -67,6 +67,7 @@ def main(argv: list[str]) -> int:
             settings.kafka_bootstrap_servers,
             client_id="stancewatch-topics",
             replication_factor=settings.replication_factor,
+            security=KafkaSecurity.from_settings(settings),
         )
         return await bus.ensure_topics(topics.all())
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from shared.bus import Bus, make_bus
+from shared.bus import Bus, KafkaSecurity, make_bus
 from shared.bus.backoff import Backoff
 from shared.errors import BusError, ConfigError, StancewatchError
 from shared.observability import HealthServer, JsonRoute, Metrics, configure_logging
@@ -74,6 +74,7 @@ async def serve(
         settings.kafka_bootstrap_servers,
         client_id=f"stancewatch-{name}",
         replication_factor=settings.replication_factor,
+        security=KafkaSecurity.from_settings(settings),
     )
     topics = Topics(prefix=settings.topic_prefix)
     metrics = Metrics()
