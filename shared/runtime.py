@@ -112,6 +112,9 @@ async def serve(
                 await probe
         if ctx.failure is not None:
             raise ctx.failure
+    except ConfigError as exc:  # the operator's to fix: the message says what, a traceback would not help
+        log.error("%s failed: %s", name, exc, extra={"service": name})
+        raise
     except StancewatchError:
         log.exception("%s failed", name, extra={"service": name})
         raise
@@ -185,10 +188,13 @@ async def probe_broker(ctx: ServiceContext, interval_s: float) -> None:
 
 
 def run_service(name: str, settings: ServiceSettings, body: Body, **kw: object) -> int:
-    """Entry point helper for ``__main__``: configure logging, run, map errors to exit codes."""
+    """Entry point helper for ``__main__``: logging, run, exit codes (2 a configuration error, 1 any other)."""
     configure_logging(settings.log_level, settings.log_json)
     try:
         asyncio.run(serve(name, settings, body, **kw))  # type: ignore[arg-type]
+    except ConfigError as exc:  # as a wrong variable at load: 2, whether found at load or at connect
+        print(f"stancewatch {name}: {exc}")
+        return 2
     except StancewatchError as exc:
         print(f"stancewatch {name}: {exc}")
         return 1
