@@ -1,16 +1,19 @@
-"""Every client through a real SASL broker (kafka.sh with KAFKA_SASL=scram): right credentials work,
+"""Every client through a real SASL broker (kafka.sh with KAFKA_SASL=scram, and KAFKA_TLS=1): right credentials work,
 wrong ones stop at start with a configuration error, never a wait for a broker that is there.
 
-One broker of the module's own, on free ports, started once for every test here.
+Two brokers of the module's own on free ports, each started once: SASL_PLAINTEXT (SCRAM-SHA-512 and
+PLAIN) and SASL_SSL (the same over TLS, with a CA kafka.sh made).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import shutil
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -139,3 +142,41 @@ async def test_a_service_with_the_right_credentials_starts_and_creates_its_topic
     assert "created" in done.out
     bus = KafkaBus(scram_broker.bootstrap, security=security())
     assert await bus.ensure_topics(Topics(prefix=topic_prefix).all()) == []  # all there already
+
+
+@pytest.fixture(scope="module")
+def tls_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnBroker]:
+    """SASL_SSL: SCRAM over TLS, the broker's certificate signed by a CA kafka.sh made."""
+    broker = OwnBroker(tmp_path_factory.mktemp("tls") / "broker", sasl=True, tls=True)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.run("stop")
+        shutil.rmtree(broker.cache, ignore_errors=True)
+
+
+def tls_security(cafile: Path | None) -> KafkaSecurity:
+    return dataclasses.replace(security(), protocol="SASL_SSL", cafile=cafile)
+
+
+async def test_over_tls_with_the_brokers_ca_a_bus_publishes_and_reads_back(
+    tls_broker: OwnBroker, topic_prefix: str
+) -> None:
+    topics = Topics(prefix=topic_prefix)
+    bus = KafkaBus(tls_broker.bootstrap, security=tls_security(tls_broker.ca))
+    await bus.start()
+    try:
+        await bus.ensure_topics(topics.all())
+        await bus.publish(topics.articles.name, b"over tls", key="t1")
+        assert [r.value for r in await bus.read_all(topics.articles.name)] == [b"over tls"]
+    finally:
+        await bus.stop()
+
+
+async def test_a_broker_certificate_the_ca_setting_does_not_trust_is_a_configuration_error(
+    tls_broker: OwnBroker,
+) -> None:
+    bus = KafkaBus(tls_broker.bootstrap, security=tls_security(None))  # the system's CAs: not kafka.sh's
+    with pytest.raises(ConfigError, match=r"^producer start .*not trusted: check STANCEWATCH_KAFKA_SSL_CAFILE"):
+        await asyncio.wait_for(bus.start(), 20)
