@@ -7,7 +7,7 @@ import asyncio
 import sys
 
 from shared.bus import KafkaBus, KafkaSecurity
-from shared.errors import StancewatchError
+from shared.errors import ConfigError, StancewatchError
 from shared.settings import ServiceSettings, load_settings
 from shared.topics import Topics
 
@@ -75,6 +75,6 @@ def main(argv: list[str]) -> int:
         created = asyncio.run(run())
     except StancewatchError as exc:
         print(f"stancewatch topics: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, ConfigError) else 1  # refused credentials: as a wrong variable
     print(f"topics: {len(created)} created, {len(topics.all()) - len(created)} already present")
     return 0

@@ -180,3 +180,16 @@ async def test_a_broker_certificate_the_ca_setting_does_not_trust_is_a_configura
     bus = KafkaBus(tls_broker.bootstrap, security=tls_security(None))  # the system's CAs: not kafka.sh's
     with pytest.raises(ConfigError, match=r"^producer start .*not trusted: check STANCEWATCH_KAFKA_SSL_CAFILE"):
         await asyncio.wait_for(bus.start(), 20)
+
+
+async def test_stancewatch_topics_with_a_wrong_password_exits_2_naming_the_variables(scram_broker: OwnBroker) -> None:
+    env = clean_env(
+        KAFKA_BOOTSTRAP_SERVERS=scram_broker.bootstrap,
+        STANCEWATCH_KAFKA_SECURITY_PROTOCOL="SASL_PLAINTEXT",
+        STANCEWATCH_KAFKA_SASL_USERNAME=OwnBroker.SASL_USERNAME,
+        STANCEWATCH_KAFKA_SASL_PASSWORD=WRONG,
+    )
+    done = await stancewatch("topics", env=env, timeout=30)
+    assert done.status == 2, done.out + done.err
+    assert "topic bootstrap" in done.err and "STANCEWATCH_KAFKA_SASL_PASSWORD" in done.err
+    assert WRONG not in done.out + done.err
