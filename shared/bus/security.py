@@ -13,13 +13,16 @@ import contextlib
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiokafka.conn import create_conn
 from aiokafka.errors import IllegalSaslStateError, KafkaError, SaslAuthenticationFailed, UnsupportedSaslMechanismError
 from pydantic import SecretStr
 
 from shared.errors import ConfigError
+
+if TYPE_CHECKING:
+    from shared.settings import ServiceSettings
 
 PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
@@ -40,8 +43,8 @@ class KafkaSecurity:
     key_password: SecretStr | None = None
 
     @classmethod
-    def from_settings(cls, settings: Any) -> KafkaSecurity:
-        """From a :class:`shared.settings.ServiceSettings` (which has checked the combination already)."""
+    def from_settings(cls, settings: ServiceSettings) -> KafkaSecurity:
+        """From the settings, which have checked the combination already."""
         return cls(
             protocol=settings.kafka_security_protocol,
             mechanism=settings.kafka_sasl_mechanism,
