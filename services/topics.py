@@ -6,8 +6,8 @@ import argparse
 import asyncio
 import sys
 
-from shared.bus import KafkaBus
-from shared.errors import StancewatchError
+from shared.bus import KafkaBus, KafkaSecurity
+from shared.errors import ConfigError, StancewatchError
 from shared.settings import ServiceSettings, load_settings
 from shared.topics import Topics
 
@@ -67,6 +67,7 @@ def main(argv: list[str]) -> int:
             settings.kafka_bootstrap_servers,
             client_id="stancewatch-topics",
             replication_factor=settings.replication_factor,
+            security=KafkaSecurity.from_settings(settings),
         )
         return await bus.ensure_topics(topics.all())
 
@@ -74,6 +75,6 @@ def main(argv: list[str]) -> int:
         created = asyncio.run(run())
     except StancewatchError as exc:
         print(f"stancewatch topics: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, ConfigError) else 1  # refused credentials: as a wrong variable
     print(f"topics: {len(created)} created, {len(topics.all()) - len(created)} already present")
     return 0

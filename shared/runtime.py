@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 
-from shared.bus import Bus, make_bus
+from shared.bus import Bus, KafkaSecurity, make_bus
 from shared.bus.backoff import Backoff
 from shared.errors import BusError, ConfigError, StancewatchError
 from shared.observability import HealthServer, JsonRoute, Metrics, configure_logging
@@ -75,6 +75,7 @@ async def serve(
         settings.kafka_bootstrap_servers,
         client_id=f"stancewatch-{name}",
         replication_factor=settings.replication_factor,
+        security=KafkaSecurity.from_settings(settings),
     )
     topics = Topics(prefix=settings.topic_prefix)
     metrics = Metrics()
@@ -114,6 +115,9 @@ async def serve(
                 await probe
         if ctx.failure is not None:
             raise ctx.failure
+    except ConfigError as exc:  # the operator's to fix: the message says what, a traceback would not help
+        log.error("%s failed: %s", name, exc, extra={"service": name})
+        raise
     except StancewatchError:
         log.exception("%s failed", name, extra={"service": name})
         raise
@@ -194,10 +198,13 @@ async def probe_broker(ctx: ServiceContext, interval_s: float) -> None:
 
 
 def run_service(name: str, settings: ServiceSettings, body: Body, **kw: object) -> int:
-    """Entry point helper for ``__main__``: configure logging, run, map errors to exit codes."""
+    """Entry point helper for ``__main__``: logging, run, exit codes (2 a configuration error, 1 any other)."""
     configure_logging(settings.log_level, settings.log_json)
     try:
         asyncio.run(serve(name, settings, body, **kw))  # type: ignore[arg-type]
+    except ConfigError as exc:  # as a wrong variable at load: 2, whether found at load or at connect
+        print(f"stancewatch {name}: {exc}")
+        return 2
     except StancewatchError as exc:
         print(f"stancewatch {name}: {exc}")
         return 1

@@ -13,9 +13,10 @@ import os
 import re
 from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.errors import ConfigError
@@ -101,6 +102,80 @@ class ServiceSettings(BaseSettings):
     create_topics: bool = True
     #: Replication factor for topics this service creates (3 on a production cluster).
     replication_factor: int = Field(default=1, ge=1, le=10)
+
+    #: How every Kafka client (producer, consumers, admin) talks to the broker: see README, Kafka security.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    #: PEM files: the CA to trust (unset: the system's), and a client certificate and key for mutual TLS.
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
+    kafka_ssl_key_password: SecretStr | None = None
+
+    @field_validator(
+        "kafka_sasl_username",
+        "kafka_sasl_password",
+        "kafka_ssl_cafile",
+        "kafka_ssl_certfile",
+        "kafka_ssl_keyfile",
+        "kafka_ssl_key_password",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """``VAR=`` in an env file means unset, not an empty name or the current directory."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("kafka_ssl_cafile", "kafka_ssl_certfile", "kafka_ssl_keyfile")
+    @classmethod
+    def _file_exists(cls, value: Path | None) -> Path | None:
+        """A missing certificate fails at start, not as a TLS error on the first connection."""
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _kafka_security_consistent(self) -> ServiceSettings:
+        """Credentials the protocol would ignore are a mistake too: they would go unused in silence."""
+        protocol = self.kafka_security_protocol
+        sasl, tls = protocol.startswith("SASL_"), protocol in ("SSL", "SASL_SSL")
+        problems = []
+        if sasl:
+            missing = [
+                name
+                for name, value in (
+                    ("STANCEWATCH_KAFKA_SASL_USERNAME", self.kafka_sasl_username),
+                    ("STANCEWATCH_KAFKA_SASL_PASSWORD", self.kafka_sasl_password),
+                )
+                if value is None or (isinstance(value, SecretStr) and not value.get_secret_value())
+            ]
+            if missing:
+                problems.append(
+                    f"{' and '.join(missing)} must be set with STANCEWATCH_KAFKA_SECURITY_PROTOCOL={protocol}"
+                )
+        elif self.kafka_sasl_username is not None or self.kafka_sasl_password is not None:
+            problems.append(
+                f"STANCEWATCH_KAFKA_SASL_USERNAME/PASSWORD are set but STANCEWATCH_KAFKA_SECURITY_PROTOCOL={protocol} "
+                "does not use SASL (use SASL_PLAINTEXT or SASL_SSL)"
+            )
+        if not tls:
+            unused = [
+                f"STANCEWATCH_{name.upper()}"
+                for name in ("kafka_ssl_cafile", "kafka_ssl_certfile", "kafka_ssl_keyfile", "kafka_ssl_key_password")
+                if getattr(self, name) is not None
+            ]
+            if unused:
+                problems.append(
+                    f"{', '.join(unused)} set but STANCEWATCH_KAFKA_SECURITY_PROTOCOL={protocol} does not use TLS "
+                    "(use SSL or SASL_SSL)"
+                )
+        if self.kafka_ssl_keyfile is not None and self.kafka_ssl_certfile is None:
+            problems.append("STANCEWATCH_KAFKA_SSL_KEYFILE is set without STANCEWATCH_KAFKA_SSL_CERTFILE")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @classmethod
     def referenced_variables(cls, env: Mapping[str, str]) -> set[str]:
@@ -191,7 +266,10 @@ def load_settings(settings_cls: type[S], **overrides: object) -> S:
         problems = []
         for err in exc.errors():
             loc = err.get("loc", ())
-            field = str(loc[0]) if loc else "?"
+            if not loc:  # a check across fields: its message names the variables itself
+                problems.append(str(err.get("msg")).removeprefix("Value error, "))
+                continue
+            field = str(loc[0])
             var = env_name(settings_cls, field) if field in settings_cls.model_fields else field.upper()
             problems.append(f"{var}: {err.get('msg')}")
         raise ConfigError("invalid configuration: " + "; ".join(problems)) from exc

@@ -37,7 +37,11 @@ class OwnBroker:
     The suite's broker is shared by every test; a test that takes the broker away needs its own.
     """
 
-    def __init__(self, cache: Path) -> None:
+    #: The user ``KAFKA_SASL=scram`` creates (kafka.sh's defaults).
+    SASL_USERNAME = "stancewatch"
+    SASL_PASSWORD = "stancewatch-secret"
+
+    def __init__(self, cache: Path, *, sasl: bool = False, tls: bool = False) -> None:
         cache.mkdir(parents=True, exist_ok=True)
         jars = ROOT / ".cache" / "kafka-jars"
         if (jars / ".complete").exists() and not (cache / "kafka-jars").exists():
@@ -49,7 +53,14 @@ class OwnBroker:
             "STANCEWATCH_CACHE": str(cache),
             "KAFKA_PORT": str(self.port),
             "KAFKA_CONTROLLER_PORT": str(free_port()),
+            "KAFKA_SASL": "scram" if sasl else "",
+            "KAFKA_TLS": "1" if tls else "",
         }
+
+    @property
+    def ca(self) -> Path:
+        """The CA that signed the broker's certificate (``tls=True``)."""
+        return self.cache / f"kafka-tls-{self.port}" / "ca.pem"
 
     @property
     def bootstrap(self) -> str:

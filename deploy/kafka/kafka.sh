@@ -3,6 +3,10 @@
 #   deploy/kafka/kafka.sh start|stop|status|restart
 # Idempotent: a second start while running is a no-op; stop on a stopped broker is a no-op.
 # Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), STANCEWATCH_CACHE (.cache).
+# KAFKA_SASL=scram: the client listener is SASL_PLAINTEXT (SCRAM-SHA-512 and PLAIN) and the user
+# KAFKA_SASL_USERNAME (stancewatch) / KAFKA_SASL_PASSWORD (stancewatch-secret) exists from the first start.
+# KAFKA_TLS=1: the client listener is TLS (SSL, or SASL_SSL with KAFKA_SASL), its certificate signed by a
+# CA made here for 127.0.0.1; clients trust $STANCEWATCH_CACHE/kafka-tls-PORT/ca.pem.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -10,8 +14,31 @@ root=$(cd "$here/../.." && pwd)
 cache=${STANCEWATCH_CACHE:-$root/.cache}
 port=${KAFKA_PORT:-9092}
 cport=${KAFKA_CONTROLLER_PORT:-9093}
+sasl=${KAFKA_SASL:-}
+sasl_user=${KAFKA_SASL_USERNAME:-stancewatch}
+sasl_password=${KAFKA_SASL_PASSWORD:-stancewatch-secret}
+# The broker's own user, for its inter-broker connections on the SASL listener (loopback only).
+broker_password=broker-secret-$port
 jars=$cache/kafka-jars
-data=$cache/kafka-data-$port
+tls=${KAFKA_TLS:-}
+tlsdir=$cache/kafka-tls-$port
+case "$sasl" in
+  "") data=$cache/kafka-data-$port ;;
+  # Own data folder: SCRAM users are written when the storage is formatted, so a plain one has none.
+  scram) data=$cache/kafka-data-$port-scram ;;
+  *) echo "kafka: KAFKA_SASL must be empty or 'scram', not '$sasl'" >&2; exit 2 ;;
+esac
+case "$tls" in
+  "" | 0) tls= ;;
+  1) ;;
+  *) echo "kafka: KAFKA_TLS must be empty, 0 or 1, not '$tls'" >&2; exit 2 ;;
+esac
+# The client listener's protocol, which is also its name.
+protocol=PLAINTEXT
+[ -n "$sasl" ] && protocol=SASL_PLAINTEXT
+[ -n "$tls" ] && protocol=SSL
+[ -n "$sasl" ] && [ -n "$tls" ] && protocol=SASL_SSL
+listener=$(echo "$protocol" | tr '[:upper:]' '[:lower:]')
 pidfile=$cache/kafka-$port.pid
 log=$cache/kafka-$port.log
 conf=$cache/kafka-$port.properties
@@ -38,16 +65,57 @@ port_open() {
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && exec 3>&- 3<&-
 }
 
+listener_config() {
+  cat <<CONF
+listeners=$protocol://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=$protocol://127.0.0.1:$port
+listener.security.protocol.map=$protocol:$protocol,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=$protocol
+CONF
+  if [ "$sasl" = scram ]; then
+    cat <<CONF
+sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.$listener.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="$broker_password";
+listener.name.$listener.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" password="$broker_password" user_broker="$broker_password" user_$sasl_user="$sasl_password";
+CONF
+  fi
+  if [ -n "$tls" ]; then
+    cat <<CONF
+ssl.keystore.type=PEM
+ssl.keystore.location=$tlsdir/broker.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$tlsdir/ca.pem
+ssl.endpoint.identification.algorithm=https
+CONF
+  fi
+}
+
+# A CA and a broker certificate for 127.0.0.1 it signs (once): the broker's keystore is PEM, no JKS needed.
+make_certificates() {
+  [ -f "$tlsdir/broker.pem" ] && return 0
+  command -v openssl >/dev/null || die "openssl is required for KAFKA_TLS=1"
+  mkdir -p "$tlsdir"
+  (
+    cd "$tlsdir"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=stancewatch local CA" \
+      -keyout ca.key -out ca.pem
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout broker.key -out broker.csr
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >san.ext
+    openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -extfile san.ext \
+      -out broker.crt
+    openssl pkcs8 -topk8 -nocrypt -in broker.key -out broker.p8
+    cat broker.p8 broker.crt >broker.pem
+  ) >"$cache/openssl.log" 2>&1 || { cat "$cache/openssl.log" >&2; die "certificate generation failed"; }
+}
+
 write_config() {
   cat >"$conf" <<CONF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-inter.broker.listener.name=PLAINTEXT
+$(listener_config)
 log.dirs=$data
 num.partitions=3
 offsets.topic.replication.factor=1
@@ -94,13 +162,19 @@ start() {
   if is_running; then echo "kafka: already running (pid $(cat "$pidfile")) on 127.0.0.1:$port"; return 0; fi
   if port_open; then die "port $port is taken by another process; set KAFKA_PORT"; fi
   fetch_jars
+  if [ -n "$tls" ]; then make_certificates; fi
   write_config
   log4j_conf
   if [ ! -f "$data/meta.properties" ]; then
     mkdir -p "$data"
     local id
     id=$(java_run kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)
-    java_run kafka.tools.StorageTool format -t "$id" -c "$conf" >"$cache/format.log" 2>&1 \
+    local scram=()
+    if [ "$sasl" = scram ]; then
+      scram=(--add-scram "SCRAM-SHA-512=[name=broker,password=$broker_password]"
+             --add-scram "SCRAM-SHA-512=[name=$sasl_user,password=$sasl_password]")
+    fi
+    java_run kafka.tools.StorageTool format -t "$id" -c "$conf" "${scram[@]}" >"$cache/format.log" 2>&1 \
       || { cat "$cache/format.log" >&2; die "storage format failed"; }
   fi
   : >"$log"
@@ -115,7 +189,9 @@ start() {
     sleep 0.3
   done
   until port_open; do sleep 0.2; done
-  echo "kafka: started on 127.0.0.1:$port in $((SECONDS - t0)) s (pid $(cat "$pidfile"))"
+  local how=
+  [ "$protocol" != PLAINTEXT ] && how=" ($protocol${sasl:+, SCRAM-SHA-512 user $sasl_user}${tls:+, CA $tlsdir/ca.pem})"
+  echo "kafka: started on 127.0.0.1:$port$how in $((SECONDS - t0)) s (pid $(cat "$pidfile"))"
 }
 
 stop() {

@@ -25,7 +25,7 @@ from services.alerter.service import body as alerter_body
 from services.alerter.settings import AlerterSettings
 from services.enricher.__main__ import make_body as enricher_body
 from services.enricher.extract import Enricher
-from shared.bus import KafkaBus
+from shared.bus import KafkaBus, KafkaSecurity
 from shared.contracts import EnrichedArticle, PositionChange, RawArticle, StanceObservation
 from shared.errors import BusError
 from shared.runtime import serve
@@ -101,10 +101,11 @@ async def replay_on_kafka(
         **common,
     )
     enricher_settings = base.model_copy(update=common)
-    bus = KafkaBus(base.kafka_bootstrap_servers, client_id="stancewatch-replay")
+    bus = KafkaBus(
+        base.kafka_bootstrap_servers, client_id="stancewatch-replay", security=KafkaSecurity.from_settings(base)
+    )
     await bus.start()
-    admin = AIOKafkaAdminClient(bootstrap_servers=base.kafka_bootstrap_servers)
-    await admin.start()
+    admin = await bus.admin("replay")
     stop = asyncio.Event()
     services = [
         asyncio.create_task(serve("enricher", enricher_settings, enricher_body(enricher, ENRICHER_GROUP), stop=stop)),

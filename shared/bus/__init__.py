@@ -5,11 +5,18 @@ from shared.bus.kafka import KafkaBus
 from shared.bus.loop import ConsumerLoop, Handler
 from shared.bus.memory import MemoryBus
 from shared.bus.record import Record
+from shared.bus.security import KafkaSecurity
 
-__all__ = ["Bus", "Consumer", "ConsumerLoop", "Handler", "KafkaBus", "MemoryBus", "Record", "make_bus"]
+__all__ = ["Bus", "Consumer", "ConsumerLoop", "Handler", "KafkaBus", "KafkaSecurity", "MemoryBus", "Record", "make_bus"]
 
 
-def make_bus(kind: str, bootstrap_servers: str, client_id: str = "stancewatch", replication_factor: int = 1) -> Bus:
+def make_bus(
+    kind: str,
+    bootstrap_servers: str,
+    client_id: str = "stancewatch",
+    replication_factor: int = 1,
+    security: KafkaSecurity | None = None,
+) -> Bus:
     if kind == "memory":
         return MemoryBus()
-    return KafkaBus(bootstrap_servers, client_id=client_id, replication_factor=replication_factor)
+    return KafkaBus(bootstrap_servers, client_id=client_id, replication_factor=replication_factor, security=security)

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -22,7 +23,8 @@ from aiokafka.errors import (
 
 from shared.bus.base import MAX_MESSAGE_BYTES, Bus, Consumer, Payload, RevokeCallback, encode_bounded
 from shared.bus.record import Record, encode_headers
-from shared.errors import BusError, OversizedMessage
+from shared.bus.security import KafkaSecurity, auth_failure, client_options
+from shared.errors import BusError, OversizedMessage, StancewatchError
 from shared.topics import TopicSpec
 
 log = logging.getLogger("stancewatch.bus")
@@ -65,11 +67,15 @@ class KafkaConsumer(Consumer):
         group_id: str,
         on_revoke: RevokeCallback | None,
         max_poll_interval_ms: int,
+        security: KafkaSecurity,
     ) -> None:
+        self._bootstrap = bootstrap
+        self._security = security
         self._topics = list(topics)
         self._listener = _Revoker(on_revoke)
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
+            **client_options(security),
             group_id=group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -83,7 +89,9 @@ class KafkaConsumer(Consumer):
         try:
             await self._consumer.start()
         except KafkaError as exc:
-            raise BusError(f"consumer start: {exc}") from exc
+            with contextlib.suppress(KafkaError):
+                await self._consumer.stop()
+            raise await start_error("consumer start", self._bootstrap, self._security, exc) from exc
         self._consumer.subscribe(self._topics, listener=self._listener)
 
     async def stop(self) -> None:
@@ -110,13 +118,26 @@ class KafkaConsumer(Consumer):
         return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
 
 
+async def start_error(stage: str, bootstrap: str, security: KafkaSecurity, exc: KafkaError) -> StancewatchError:
+    """The error a client start raises: a ConfigError when the broker refused us, else a BusError (an outage)."""
+    return await auth_failure(bootstrap, security, stage) or BusError(f"{stage} ({bootstrap}): {exc}")
+
+
 class KafkaBus(Bus):
     """Producer is idempotent with acks=all; every publish waits for the broker's acknowledgement."""
 
-    def __init__(self, bootstrap_servers: str, client_id: str = "stancewatch", replication_factor: int = 1) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        client_id: str = "stancewatch",
+        replication_factor: int = 1,
+        security: KafkaSecurity | None = None,
+    ) -> None:
         self.bootstrap = bootstrap_servers
         self.client_id = client_id
         self.replication_factor = replication_factor
+        self.security = security or KafkaSecurity()
+        client_options(self.security)  # a wrong combination fails here, before any client is built
         self._producer: AIOKafkaProducer | None = None
         self._started = False
 
@@ -140,9 +161,14 @@ class KafkaBus(Bus):
         self._producer = await self._new_producer()
         self._started = True
 
+    def client_options(self) -> dict[str, Any]:
+        """The security options every client of this bus is built with (holds the password: never log it)."""
+        return client_options(self.security)
+
     async def _new_producer(self) -> AIOKafkaProducer:
         producer = AIOKafkaProducer(
             bootstrap_servers=self.bootstrap,
+            **self.client_options(),
             client_id=self.client_id,
             enable_idempotence=True,
             acks="all",
@@ -154,7 +180,7 @@ class KafkaBus(Bus):
             await producer.start()
         except KafkaError as exc:
             await producer.stop()
-            raise BusError(f"producer start ({self.bootstrap}): {exc}") from exc
+            raise await start_error("producer start", self.bootstrap, self.security, exc) from exc
         return producer
 
     async def _replace_producer(self, cause: KafkaError) -> None:
@@ -203,16 +229,22 @@ class KafkaBus(Bus):
         on_revoke: RevokeCallback | None = None,
         max_poll_interval_ms: int = 300_000,
     ) -> Consumer:
-        return KafkaConsumer(self.bootstrap, topics, group_id, on_revoke, max_poll_interval_ms)
+        return KafkaConsumer(self.bootstrap, topics, group_id, on_revoke, max_poll_interval_ms, self.security)
 
     async def read_all(self, topic: str, partitions: set[int] | None = None) -> list[Record]:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
+            **self.client_options(),
             enable_auto_commit=False,
             group_id=None,
             auto_offset_reset="earliest",
         )
-        await consumer.start()
+        try:
+            await consumer.start()
+        except KafkaError as exc:
+            with contextlib.suppress(KafkaError):
+                await consumer.stop()
+            raise await start_error(f"read {topic}", self.bootstrap, self.security, exc) from exc
         try:
             parts = consumer.partitions_for_topic(topic)
             if parts is None:
@@ -237,6 +269,19 @@ class KafkaBus(Bus):
         finally:
             await consumer.stop()
 
+    async def admin(self, stage: str) -> AIOKafkaAdminClient:
+        """A started admin client with this bus's security; the caller closes it."""
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-admin", **self.client_options()
+        )
+        try:
+            await admin.start()
+        except KafkaError as exc:
+            with contextlib.suppress(KafkaError):
+                await admin.close()
+            raise await start_error(stage, self.bootstrap, self.security, exc) from exc
+        return admin
+
     async def ensure_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
         try:
             return await self._ensure_topics(specs)
@@ -244,11 +289,7 @@ class KafkaBus(Bus):
             raise BusError(f"topic bootstrap ({self.bootstrap}): {exc}") from exc
 
     async def _ensure_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-admin")
-        try:
-            await admin.start()
-        except KafkaError as exc:
-            raise BusError(f"topic bootstrap ({self.bootstrap}): {exc}") from exc
+        admin = await self.admin("topic bootstrap")
         try:
             existing = set(await admin.list_topics())
             missing = [s for s in specs if s.name not in existing]
@@ -274,8 +315,7 @@ class KafkaBus(Bus):
 
     async def _wait_for_metadata(self, names: list[str], timeout_s: float = 15.0) -> None:
         """Wait until every partition of the new topics has a leader, so the first publish succeeds."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
-        await admin.start()
+        admin = await self.admin("topic bootstrap")
         try:
             deadline = time.monotonic() + timeout_s
             while time.monotonic() < deadline:
