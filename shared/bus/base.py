@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
 from shared.bus.record import Record
 from shared.contracts.base import Contract
@@ -52,8 +52,10 @@ class Bus(ABC):
         *,
         key: str,
         headers: Mapping[str, str | bytes] | None = None,
-    ) -> None:
-        """Send one message and wait for the broker's acknowledgement. ``None`` is a tombstone."""
+    ) -> int | None:
+        """Send one message and wait for the broker's acknowledgement; returns its offset (when known).
+
+        ``None`` is a tombstone."""
 
     @abstractmethod
     def consumer(
@@ -68,6 +70,14 @@ class Bus(ABC):
     @abstractmethod
     async def read_all(self, topic: str, partitions: set[int] | None = None) -> list[Record]:
         """Read a topic from its beginning to its current end (rebuilding state from a compacted topic)."""
+
+    async def iter_all(self, topic: str, partitions: set[int] | None = None) -> AsyncIterator[list[Record]]:
+        """:meth:`read_all` in batches, so a rebuild never holds the whole topic at once."""
+        yield await self.read_all(topic, partitions)
+
+    @abstractmethod
+    async def read_at(self, topic: str, partition: int, offsets: Sequence[int]) -> list[Record]:
+        """The records at ``offsets`` of one partition, in that order (those compacted away are missing)."""
 
     @abstractmethod
     async def ensure_topics(self, specs: Sequence[TopicSpec]) -> list[str]:

@@ -95,7 +95,7 @@ class MemoryBus(Bus):
         *,
         key: str,
         headers: Mapping[str, str | bytes] | None = None,
-    ) -> None:
+    ) -> int | None:
         if not self.started:
             raise BusError(f"publish {topic}: bus not started")
         data = encode_bounded(topic, value)  # the same limit as Kafka's, so tests meet it too
@@ -114,6 +114,7 @@ class MemoryBus(Bus):
         parts[p].append(rec)
         async with self._changed:
             self._changed.notify_all()
+        return rec.offset
 
     def consumer(
         self,
@@ -128,6 +129,11 @@ class MemoryBus(Bus):
     async def read_all(self, topic: str, partitions: set[int] | None = None) -> list[Record]:
         parts = self._log.get(topic, [])
         return [r for i, recs in enumerate(parts) if partitions is None or i in partitions for r in recs]
+
+    async def read_at(self, topic: str, partition: int, offsets: Sequence[int]) -> list[Record]:
+        parts = self._log.get(topic, [])
+        recs = parts[partition] if partition < len(parts) else []
+        return [recs[o] for o in offsets if 0 <= o < len(recs)]
 
     async def ensure_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
         created = [s.name for s in specs if s.name not in self._log]
