@@ -101,8 +101,8 @@ class ObservationHandler:
             for task in tasks_for(alert, self.routing, self.clock()):
                 await self.bus.publish(self.topics.deliveries.name, task, key=task.channel)
                 self._routed.inc(channel=task.channel, mode="held" if task.digest else "immediate")
-            offset = await self.bus.publish(self.topics.alerts.name, alert, key=alert.key, headers={"event": "alert"})
-            self.store.alert_published(alert, offset)
+            written = await self.bus.publish(self.topics.alerts.name, alert, key=alert.key, headers={"event": "alert"})
+            self.store.alert_published(alert, written)
             self._alerts.inc(severity=alert.severity, kind=alert.kind)
             log.info(
                 "shift %s -> %s",
@@ -116,10 +116,10 @@ class ObservationHandler:
                 },
             )
         for alert in detection.corroborated:
-            offset = await self.bus.publish(
+            written = await self.bus.publish(
                 self.topics.alerts.name, alert, key=alert.key, headers={"event": "corroboration"}
             )
-            self.store.alert_published(alert, offset)
+            self.store.alert_published(alert, written)
         await self.store.save(detection.position, partition)
         self.detector.apply(detection)
         for alert in [*detection.alerts, *detection.corroborated]:

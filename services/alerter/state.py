@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from services.alerter.detect import RECENT_ALERTS_PER_KEY, ShiftDetector
-from shared.bus import Bus, Record
+from shared.bus import Bus, Record, Written
 from shared.contracts import Position, PositionChange
 from shared.errors import PoisonMessage
 from shared.topics import Topics
@@ -34,10 +34,11 @@ DEFAULT_MAX_POSITIONS = 50_000
 class Spilled(NamedTuple):
     """What is kept of an evicted position: where its latest record and its recent alerts are."""
 
-    partition: int
-    offset: int
-    #: Offsets on ``alerts`` (same partition: co-partitioned by key) of the latest version of each of the
-    #: key's recent alerts, in the detector's order.
+    #: The latest record of the key on ``positions``.
+    at: Written
+    #: The partition of ``alerts`` the key's alerts are on (one key, one partition).
+    alert_partition: int = 0
+    #: Offsets there of the latest version of each of the key's recent alerts, in the detector's order.
     alerts: tuple[int, ...] = ()
 
 
@@ -79,10 +80,12 @@ class PositionStore:
         self.loaded: set[int] = set()
         #: The partition each known key lives on, to forget the right keys when partitions move.
         self.partition_of: dict[str, int] = {}
-        #: Held keys, least recently updated first, with the offset of their latest position record.
-        self.held: OrderedDict[str, int | None] = OrderedDict()
+        #: Held keys, least recently updated first, with where their latest position record is.
+        self.held: OrderedDict[str, Written | None] = OrderedDict()
         #: Offsets of the latest version of each held key's recent alerts, by alert id (detector order).
         self.alert_offsets: dict[str, dict[str, int]] = {}
+        #: The partition of ``alerts`` each key's alerts are on.
+        self.alert_partition: dict[str, int] = {}
         #: Evicted keys: where to read them back.
         self.spilled: dict[str, Spilled] = {}
         #: Keys evicted during a rebuild: their alerts' offsets by id, until the rebuild ends.
@@ -104,7 +107,8 @@ class PositionStore:
                 n_alerts += self._load_alert(rec)
         for key, offsets in self._spilling.items():
             if key in self.spilled:
-                self.spilled[key] = self.spilled[key]._replace(alerts=tuple(offsets.values()))
+                part = self.alert_partition.pop(key, 0)
+                self.spilled[key] = self.spilled[key]._replace(alert_partition=part, alerts=tuple(offsets.values()))
         self._spilling.clear()
         if partitions is None:
             self.loaded = set(range(self.topics.positions.partitions))
@@ -126,7 +130,7 @@ class PositionStore:
         self._spilling.pop(position.key, None)
         self.detector.load_position(position)
         self.partition_of[position.key] = rec.partition
-        self._touch(position.key, rec.offset)
+        self._touch(position.key, Written(rec.partition, rec.offset))
         return 1
 
     def _load_alert(self, rec: Record) -> int:
@@ -137,10 +141,11 @@ class PositionStore:
             return 0
         if alert.key in self.spilled:
             self.detector.sent_ids.add(alert.alert_id)
+            self.alert_partition[alert.key] = rec.partition
             _remember_offset(self._spilling.setdefault(alert.key, {}), alert.alert_id, rec.offset)
         else:
             self.detector.load_alert(alert)
-            _remember_offset(self.alert_offsets.setdefault(alert.key, {}), alert.alert_id, rec.offset)
+            self.alert_published(alert, Written(rec.partition, rec.offset))
         self.remember(alert)
         return 1
 
@@ -153,24 +158,19 @@ class PositionStore:
         spilled = self.spilled.get(key)
         if spilled is None:
             return
-        found = await self.bus.read_at(self.topics.positions.name, spilled.partition, [spilled.offset])
-        alerts = await self.bus.read_at(self.topics.alerts.name, spilled.partition, spilled.alerts)
+        found = await self.bus.read_at(self.topics.positions.name, spilled.at.partition, [spilled.at.offset])
+        alerts = await self.bus.read_at(self.topics.alerts.name, spilled.alert_partition, spilled.alerts)
         del self.spilled[key]
         if not found or found[0].key != key or found[0].value is None:
             # Compaction keeps a key's latest record, so this means the topic was changed under us.
-            log.error("evicted position %s not found at offset %d; starting it afresh", key, spilled.offset)
+            log.error("evicted position %s not found at %s; starting it afresh", key, spilled.at)
             return
-        rec = found[0]
-        position = rec.decode(Position)
-        self.detector.load_position(position)
-        self._touch(key, rec.offset)
-        offsets: dict[str, int] = {}
-        for alert_rec in alerts:
-            alert = alert_rec.decode(PositionChange)
+        self.detector.load_position(found[0].decode(Position))
+        self._touch(key, spilled.at)
+        for rec in alerts:
+            alert = rec.decode(PositionChange)
             self.detector.load_alert(alert)
-            _remember_offset(offsets, alert.alert_id, alert_rec.offset)
-        if offsets:
-            self.alert_offsets[key] = offsets
+            self.alert_published(alert, Written(rec.partition, rec.offset))
 
     def evict(self) -> list[str]:
         """Apply the bound: spill the least recently updated positions beyond ``max_positions``."""
@@ -182,13 +182,12 @@ class PositionStore:
 
         gone = evictions(self.held, len(self.held), self.max_positions, pinned)
         for key in gone:
-            offset = self.held.pop(key)
-            assert offset is not None
+            at = self.held.pop(key)
+            assert at is not None
             known = self.alert_offsets.pop(key, {})
             recent = self.detector.recent_alerts.get(key, [])
-            self.spilled[key] = Spilled(
-                self.partition_of[key], offset, tuple(known[a.alert_id] for a in recent if a.alert_id in known)
-            )
+            offsets = tuple(known[a.alert_id] for a in recent if a.alert_id in known)
+            self.spilled[key] = Spilled(at, self.alert_partition.pop(key, 0), offsets)
         self.detector.forget(set(gone))
         return gone
 
@@ -203,21 +202,23 @@ class PositionStore:
             self.partition_of.pop(key, None)
             self.held.pop(key, None)
             self.alert_offsets.pop(key, None)
+            self.alert_partition.pop(key, None)
             self.spilled.pop(key, None)
             self._spilling.pop(key, None)
 
     async def save(self, position: Position, partition: int) -> None:
-        offset = await self.bus.publish(self.topics.positions.name, position, key=position.key)
+        written = await self.bus.publish(self.topics.positions.name, position, key=position.key)
         self.partition_of[position.key] = partition
-        self._touch(position.key, offset)
+        self._touch(position.key, written)
 
-    def alert_published(self, alert: PositionChange, offset: int | None) -> None:
+    def alert_published(self, alert: PositionChange, written: Written | None) -> None:
         """Note where the latest version of a held key's alert is (to read it back after an eviction)."""
-        if offset is not None:
-            _remember_offset(self.alert_offsets.setdefault(alert.key, {}), alert.alert_id, offset)
+        if written is not None:
+            self.alert_partition[alert.key] = written.partition
+            _remember_offset(self.alert_offsets.setdefault(alert.key, {}), alert.alert_id, written.offset)
 
-    def _touch(self, key: str, offset: int | None) -> None:
-        self.held[key] = offset
+    def _touch(self, key: str, at: Written | None) -> None:
+        self.held[key] = at
         self.held.move_to_end(key)
 
     def remember(self, alert: PositionChange) -> None:

@@ -1,12 +1,12 @@
 """The message bus: real Kafka for services and integration tests, in-memory for unit tests and replay."""
 
-from shared.bus.base import Bus, Consumer
+from shared.bus.base import Bus, Consumer, Written
 from shared.bus.kafka import KafkaBus
 from shared.bus.loop import ConsumerLoop, Handler
 from shared.bus.memory import MemoryBus
 from shared.bus.record import Record
 
-__all__ = ["Bus", "Consumer", "ConsumerLoop", "Handler", "KafkaBus", "MemoryBus", "Record", "make_bus"]
+__all__ = ["Bus", "Consumer", "ConsumerLoop", "Handler", "KafkaBus", "MemoryBus", "Record", "Written", "make_bus"]
 
 
 def make_bus(kind: str, bootstrap_servers: str, client_id: str = "stancewatch", replication_factor: int = 1) -> Bus:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import NamedTuple
 
 from shared.bus.record import Record
 from shared.contracts.base import Contract
@@ -11,6 +12,15 @@ from shared.errors import OversizedMessage
 from shared.topics import TopicSpec
 
 Payload = Contract | bytes | None
+
+
+class Written(NamedTuple):
+    """Where the broker put a published record."""
+
+    partition: int
+    offset: int
+
+
 #: Called with the partitions (topic, partition) about to be taken away, before they go.
 RevokeCallback = Callable[[set[tuple[str, int]]], Awaitable[None]]
 
@@ -52,8 +62,8 @@ class Bus(ABC):
         *,
         key: str,
         headers: Mapping[str, str | bytes] | None = None,
-    ) -> int | None:
-        """Send one message and wait for the broker's acknowledgement; returns its offset (when known).
+    ) -> Written | None:
+        """Send one message and wait for the broker's acknowledgement; returns where it was written.
 
         ``None`` is a tombstone."""
 

@@ -20,7 +20,7 @@ from aiokafka.errors import (
     UnknownProducerId,
 )
 
-from shared.bus.base import MAX_MESSAGE_BYTES, Bus, Consumer, Payload, RevokeCallback, encode_bounded
+from shared.bus.base import MAX_MESSAGE_BYTES, Bus, Consumer, Payload, RevokeCallback, Written, encode_bounded
 from shared.bus.record import Record, encode_headers
 from shared.errors import BusError, OversizedMessage
 from shared.topics import TopicSpec
@@ -183,7 +183,7 @@ class KafkaBus(Bus):
         *,
         key: str,
         headers: Mapping[str, str | bytes] | None = None,
-    ) -> int | None:
+    ) -> Written | None:
         if self._producer is None:
             if not self._started:
                 raise BusError(f"publish {topic}: bus not started")
@@ -200,7 +200,7 @@ class KafkaBus(Bus):
             raise BusError(f"publish {topic}: {exc} (producer replaced; try again)") from exc
         except KafkaError as exc:
             raise BusError(f"publish {topic}: {exc}") from exc
-        return int(meta.offset)
+        return Written(int(meta.partition), int(meta.offset))
 
     def consumer(
         self,
