@@ -17,8 +17,8 @@ from services.alerter.detect import ShiftDetector
 from services.alerter.handle import ObservationHandler
 from services.alerter.routing import ChannelConfig, Route, Routing
 from services.alerter.state import PositionStore, evictions
-from shared.bus import MemoryBus, Record
-from shared.contracts import StanceObservation
+from shared.bus import KafkaBus, MemoryBus, Record
+from shared.contracts import Position, PositionChange, StanceObservation
 from shared.topics import Topics
 
 from .factories import T0, obs
@@ -204,3 +204,42 @@ async def test_a_reversal_after_an_eviction_raises_the_same_alert_and_a_repeat_o
     assert len(alerts) == 2  # the alert, then its corroboration by a3; the redelivery adds nothing
     assert len({r.key for r in bounded.bus.records("m.deliveries")}) == 1
     assert len(bounded.bus.records("m.deliveries")) == len(unbounded.bus.records("m.deliveries")) == 1
+
+
+# --- on the real broker: the evicted record is read back by where it was written ------------------
+
+
+async def test_on_the_broker_an_evicted_position_is_read_back_from_where_it_was_written(
+    kafka_bus: KafkaBus, topics: Topics
+) -> None:
+    detector = ShiftDetector(clock=lambda: T0)
+    store = PositionStore(kafka_bus, topics, detector, max_positions=1)
+    await store.rebuild()
+    handler = ObservationHandler(kafka_bus, topics, detector, store, ROUTING, clock=lambda: T0)
+    stream = [
+        obs("a1", "support"),
+        obs("b1", "support", actor="other"),
+        obs("a2", "oppose", hours=5),  # rutte was evicted by other: read back, then it reverses
+        obs("b2", "support", actor="other", hours=6),
+        obs("a3", "oppose", hours=7, source="Other Wire"),  # evicted again: read back with its alert
+    ]
+    for i, o in enumerate(stream):
+        await handler(Record(topics.observations.name, 0, i, o.key, o.to_json_bytes()))
+        assert len(detector.positions) == 1
+    alerts = [PositionChange.from_json_bytes(r.value or b"") for r in await kafka_bus.read_all(topics.alerts.name)]
+    assert [(a.article_id, a.from_stance, a.to_stance, [c.id for c in a.corroborations]) for a in alerts] == [
+        ("a2", "support", "oppose", []),
+        ("a2", "support", "oppose", ["a3"]),  # the same alert, corroborated: not a new one
+    ]
+
+    # A restart streams both topics, bound applied, and knows where the evicted key and its alert are.
+    fresh = PositionStore(kafka_bus, topics, ShiftDetector(clock=lambda: T0), max_positions=1)
+    assert await fresh.rebuild() == (5, 2)
+    assert len(fresh.detector.positions) == 1
+    ((key, spilled),) = fresh.spilled.items()
+    await fresh.ensure_key(key)
+    latest = {r.key: Position.from_json_bytes(r.value or b"") for r in await kafka_bus.read_all(topics.positions.name)}
+    assert fresh.detector.positions == latest
+    assert [a.alert_id for a in fresh.detector.recent_alerts["rutte:tomahawks"]] == [alerts[-1].alert_id]
+    assert fresh.detector.recent_alerts["rutte:tomahawks"] == [alerts[-1]]
+    assert await kafka_bus.read_at(topics.positions.name, spilled.at.partition, [10**6]) == []
