@@ -27,8 +27,8 @@ from shared.topics import Topics
 
 log = logging.getLogger("stancewatch.alerter.state")
 
-#: Positions held in memory by default: about 5 KB each with a full history (README, "Memory").
-DEFAULT_MAX_POSITIONS = 50_000
+#: Positions held in memory by default: up to ~90 KB each with a full history of 20 (README, "Memory").
+DEFAULT_MAX_POSITIONS = 5_000
 
 
 class Spilled(NamedTuple):
@@ -94,14 +94,14 @@ class PositionStore:
     async def rebuild(self, partitions: set[int] | None = None) -> tuple[int, int]:
         """Load positions and alerts of ``partitions`` (all when None); returns (positions, alerts) read.
 
-        Both topics are streamed batch by batch and the bound is applied after each batch, so a rebuild
-        holds at most ``max_positions`` positions (plus one batch of records) at any time.
+        Both topics are streamed batch by batch and the bound is applied after each position, so a rebuild
+        holds at most ``max_positions`` positions (plus one batch of raw records) at any time.
         """
         n_pos = n_alerts = 0
         async for batch in self.bus.iter_all(self.topics.positions.name, partitions):
             for rec in batch:
                 n_pos += self._load_position(rec)
-            self.evict()
+                self.evict()
         async for batch in self.bus.iter_all(self.topics.alerts.name, partitions):
             for rec in batch:
                 n_alerts += self._load_alert(rec)

@@ -29,7 +29,7 @@ log = logging.getLogger("stancewatch.bus")
 
 #: Errors after which an idempotent producer never recovers by itself: it must be replaced.
 #: Records per fetch when reading a topic through (a rebuild handles them batch by batch).
-READ_BATCH = 5000
+READ_BATCH = 1000
 #: Records per fetch when reading single records back (an evicted position): one is wanted.
 READ_AT_BATCH = 1
 FATAL_PRODUCER_ERRORS = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch, ProducerFenced)

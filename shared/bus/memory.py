@@ -70,7 +70,7 @@ class MemoryConsumer(Consumer):
 
 
 class MemoryBus(Bus):
-    def __init__(self, default_partitions: int = 1, *, read_batch: int = 5000) -> None:
+    def __init__(self, default_partitions: int = 1, *, read_batch: int = 1000) -> None:
         self._default_partitions = default_partitions
         #: Records per batch of :meth:`iter_all` (Kafka's fetch size), so rebuilds stream here too.
         self.read_batch = read_batch
