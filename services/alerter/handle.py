@@ -65,8 +65,9 @@ class ObservationHandler:
 
     async def __call__(self, rec: Record) -> None:
         obs = rec.decode(StanceObservation)
-        await self.store.ensure_loaded(rec.partition)
         async with self._lock:
+            # Under the lock: a rebuild applies the memory bound, and must not evict a key mid-decision.
+            await self.store.ensure_loaded(rec.partition)
             await self.store.ensure_key(obs.key)
             detection = self.detector.detect(obs)
             if detection.duplicate:

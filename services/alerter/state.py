@@ -218,6 +218,7 @@ class PositionStore:
             _remember_offset(self.alert_offsets.setdefault(alert.key, {}), alert.alert_id, written.offset)
 
     def _touch(self, key: str, at: Written | None) -> None:
+        self.spilled.pop(key, None)  # held again: its record on Kafka is no longer the latest
         self.held[key] = at
         self.held.move_to_end(key)
 
