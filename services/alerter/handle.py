@@ -65,8 +65,10 @@ class ObservationHandler:
 
     async def __call__(self, rec: Record) -> None:
         obs = rec.decode(StanceObservation)
-        await self.store.ensure_loaded(rec.partition)
         async with self._lock:
+            # Under the lock: a rebuild applies the memory bound, and must not evict a key mid-decision.
+            await self.store.ensure_loaded(rec.partition)
+            await self.store.ensure_key(obs.key)
             detection = self.detector.detect(obs)
             if detection.duplicate:
                 self._observations.inc(result="duplicate")
@@ -100,7 +102,8 @@ class ObservationHandler:
             for task in tasks_for(alert, self.routing, self.clock()):
                 await self.bus.publish(self.topics.deliveries.name, task, key=task.channel)
                 self._routed.inc(channel=task.channel, mode="held" if task.digest else "immediate")
-            await self.bus.publish(self.topics.alerts.name, alert, key=alert.key, headers={"event": "alert"})
+            written = await self.bus.publish(self.topics.alerts.name, alert, key=alert.key, headers={"event": "alert"})
+            self.store.alert_published(alert, written)
             self._alerts.inc(severity=alert.severity, kind=alert.kind)
             log.info(
                 "shift %s -> %s",
@@ -114,8 +117,12 @@ class ObservationHandler:
                 },
             )
         for alert in detection.corroborated:
-            await self.bus.publish(self.topics.alerts.name, alert, key=alert.key, headers={"event": "corroboration"})
+            written = await self.bus.publish(
+                self.topics.alerts.name, alert, key=alert.key, headers={"event": "corroboration"}
+            )
+            self.store.alert_published(alert, written)
         await self.store.save(detection.position, partition)
         self.detector.apply(detection)
         for alert in [*detection.alerts, *detection.corroborated]:
             self.store.remember(alert)
+        self.store.evict()

@@ -44,7 +44,13 @@ async def body(
         confirm_window=settings.alert_confirm_window,
         grace=settings.alert_grace,
     )
-    store = PositionStore(ctx.bus, ctx.topics, detector, recent_limit=settings.recent_alerts)
+    store = PositionStore(
+        ctx.bus,
+        ctx.topics,
+        detector,
+        recent_limit=settings.recent_alerts,
+        max_positions=settings.max_positions or None,
+    )
     n_pos, n_alerts = await store.rebuild()
     log.info("state rebuilt: %d positions, %d alerts", n_pos, n_alerts)
     json_routes = api.routes(store)

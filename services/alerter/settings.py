@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from services.alerter.detect import DEFAULT_ALERT_GRACE, DEFAULT_CONFIRM_WINDOW, DEFAULT_INSTANT_CONFIDENCE
 from services.alerter.errors import SignatureError
 from services.alerter.signing import secret_key
+from services.alerter.state import DEFAULT_MAX_POSITIONS
 from shared.settings import ServiceSettings, env_value, parse_duration
 
 
@@ -44,6 +45,9 @@ class AlerterSettings(ServiceSettings):
     history_limit: int = Field(default=20, ge=2, le=500)
     #: Alerts kept in memory for the /alerts route.
     recent_alerts: int = Field(default=500, ge=1)
+    #: Positions held in memory (with their recent alerts); the least recently updated beyond it are evicted
+    #: and read back from the positions topic on their next observation. 0 is no bound.
+    max_positions: int = Field(default=DEFAULT_MAX_POSITIONS, ge=0)
 
     #: Total attempts per delivery before it goes to the dead-letter topic.
     delivery_max_attempts: int = Field(default=10, ge=1)

@@ -1,13 +1,24 @@
 """The message bus: real Kafka for services and integration tests, in-memory for unit tests and replay."""
 
-from shared.bus.base import Bus, Consumer
+from shared.bus.base import Bus, Consumer, Written
 from shared.bus.kafka import KafkaBus
 from shared.bus.loop import ConsumerLoop, Handler
 from shared.bus.memory import MemoryBus
 from shared.bus.record import Record
 from shared.bus.security import KafkaSecurity
 
-__all__ = ["Bus", "Consumer", "ConsumerLoop", "Handler", "KafkaBus", "KafkaSecurity", "MemoryBus", "Record", "make_bus"]
+__all__ = [
+    "Bus",
+    "Consumer",
+    "ConsumerLoop",
+    "Handler",
+    "KafkaBus",
+    "KafkaSecurity",
+    "MemoryBus",
+    "Record",
+    "Written",
+    "make_bus",
+]
 
 
 def make_bus(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import NamedTuple
 
 from shared.bus.record import Record
 from shared.contracts.base import Contract
@@ -11,6 +12,15 @@ from shared.errors import OversizedMessage
 from shared.topics import TopicSpec
 
 Payload = Contract | bytes | None
+
+
+class Written(NamedTuple):
+    """Where the broker put a published record."""
+
+    partition: int
+    offset: int
+
+
 #: Called with the partitions (topic, partition) about to be taken away, before they go.
 RevokeCallback = Callable[[set[tuple[str, int]]], Awaitable[None]]
 
@@ -52,8 +62,10 @@ class Bus(ABC):
         *,
         key: str,
         headers: Mapping[str, str | bytes] | None = None,
-    ) -> None:
-        """Send one message and wait for the broker's acknowledgement. ``None`` is a tombstone."""
+    ) -> Written | None:
+        """Send one message and wait for the broker's acknowledgement; returns where it was written.
+
+        ``None`` is a tombstone."""
 
     @abstractmethod
     def consumer(
@@ -68,6 +80,14 @@ class Bus(ABC):
     @abstractmethod
     async def read_all(self, topic: str, partitions: set[int] | None = None) -> list[Record]:
         """Read a topic from its beginning to its current end (rebuilding state from a compacted topic)."""
+
+    async def iter_all(self, topic: str, partitions: set[int] | None = None) -> AsyncIterator[list[Record]]:
+        """:meth:`read_all` in batches, so a rebuild never holds the whole topic at once."""
+        yield await self.read_all(topic, partitions)
+
+    @abstractmethod
+    async def read_at(self, topic: str, partition: int, offsets: Sequence[int]) -> list[Record]:
+        """The records at ``offsets`` of one partition, in that order (those compacted away are missing)."""
 
     @abstractmethod
     async def ensure_topics(self, specs: Sequence[TopicSpec]) -> list[str]:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -21,7 +21,7 @@ from aiokafka.errors import (
     UnknownProducerId,
 )
 
-from shared.bus.base import MAX_MESSAGE_BYTES, Bus, Consumer, Payload, RevokeCallback, encode_bounded
+from shared.bus.base import MAX_MESSAGE_BYTES, Bus, Consumer, Payload, RevokeCallback, Written, encode_bounded
 from shared.bus.record import Record, encode_headers
 from shared.bus.security import KafkaSecurity, auth_failure, client_options
 from shared.errors import BusError, OversizedMessage, StancewatchError
@@ -30,6 +30,10 @@ from shared.topics import TopicSpec
 log = logging.getLogger("stancewatch.bus")
 
 #: Errors after which an idempotent producer never recovers by itself: it must be replaced.
+#: Records per fetch when reading a topic through (a rebuild handles them batch by batch).
+READ_BATCH = 1000
+#: Records per fetch when reading single records back (an evicted position): one is wanted.
+READ_AT_BATCH = 1
 FATAL_PRODUCER_ERRORS = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch, ProducerFenced)
 
 
@@ -205,14 +209,16 @@ class KafkaBus(Bus):
         *,
         key: str,
         headers: Mapping[str, str | bytes] | None = None,
-    ) -> None:
+    ) -> Written | None:
         if self._producer is None:
             if not self._started:
                 raise BusError(f"publish {topic}: bus not started")
             self._producer = await self._new_producer()  # a replacement that could not start before
         data = encode_bounded(topic, value)
         try:
-            await self._producer.send_and_wait(topic, data, key=key.encode("utf-8"), headers=encode_headers(headers))
+            meta = await self._producer.send_and_wait(
+                topic, data, key=key.encode("utf-8"), headers=encode_headers(headers)
+            )
         except MessageSizeTooLargeError as exc:  # a topic whose own limit is lower than ours
             raise OversizedMessage(f"publish {topic}: {exc}") from exc
         except FATAL_PRODUCER_ERRORS as exc:
@@ -220,6 +226,7 @@ class KafkaBus(Bus):
             raise BusError(f"publish {topic}: {exc} (producer replaced; try again)") from exc
         except KafkaError as exc:
             raise BusError(f"publish {topic}: {exc}") from exc
+        return Written(int(meta.partition), int(meta.offset))
 
     def consumer(
         self,
@@ -232,19 +239,10 @@ class KafkaBus(Bus):
         return KafkaConsumer(self.bootstrap, topics, group_id, on_revoke, max_poll_interval_ms, self.security)
 
     async def read_all(self, topic: str, partitions: set[int] | None = None) -> list[Record]:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            **self.client_options(),
-            enable_auto_commit=False,
-            group_id=None,
-            auto_offset_reset="earliest",
-        )
-        try:
-            await consumer.start()
-        except KafkaError as exc:
-            with contextlib.suppress(KafkaError):
-                await consumer.stop()
-            raise await start_error(f"read {topic}", self.bootstrap, self.security, exc) from exc
+        return [rec async for batch in self.iter_all(topic, partitions) for rec in batch]
+
+    async def iter_all(self, topic: str, partitions: set[int] | None = None) -> AsyncIterator[list[Record]]:
+        consumer = await self._reader(f"read {topic}")
         try:
             parts = consumer.partitions_for_topic(topic)
             if parts is None:
@@ -252,20 +250,20 @@ class KafkaBus(Bus):
                 parts = consumer.partitions_for_topic(topic) or set()
             tps = [TopicPartition(topic, p) for p in sorted(parts) if partitions is None or p in partitions]
             if not tps:
-                return []
+                return
             consumer.assign(tps)
             await consumer.seek_to_beginning(*tps)
             end = await consumer.end_offsets(tps)
             remaining = {tp for tp in tps if end[tp] > 0}
-            out: list[Record] = []
             while remaining:
-                batches = await consumer.getmany(*remaining, timeout_ms=1000, max_records=5000)
+                batches = await consumer.getmany(*remaining, timeout_ms=1000, max_records=READ_BATCH)
                 for tp, msgs in batches.items():
-                    out.extend(_record(m) for m in msgs if m.offset < end[tp])
+                    batch = [_record(m) for m in msgs if m.offset < end[tp]]
+                    if batch:
+                        yield batch
                 for tp in list(remaining):
                     if await consumer.position(tp) >= end[tp]:
                         remaining.discard(tp)
-            return out
         finally:
             await consumer.stop()
 
@@ -281,6 +279,45 @@ class KafkaBus(Bus):
                 await admin.close()
             raise await start_error(stage, self.bootstrap, self.security, exc) from exc
         return admin
+
+    async def read_at(self, topic: str, partition: int, offsets: Sequence[int]) -> list[Record]:
+        if not offsets:
+            return []
+        consumer = await self._reader(f"read {topic}")
+        try:
+            tp = TopicPartition(topic, partition)
+            consumer.assign([tp])
+            end = (await consumer.end_offsets([tp]))[tp]
+            found: dict[int, Record] = {}
+            for offset in sorted(set(offsets)):
+                if offset in found or offset >= end:
+                    continue
+                consumer.seek(tp, offset)
+                while offset not in found and await consumer.position(tp) < end:
+                    msgs = (await consumer.getmany(tp, timeout_ms=1000, max_records=READ_AT_BATCH)).get(tp, [])
+                    found |= {m.offset: _record(m) for m in msgs if m.offset in offsets}
+                    if msgs and msgs[-1].offset >= offset:
+                        break  # compacted away: the next record after it came instead
+            return [found[o] for o in offsets if o in found]
+        finally:
+            await consumer.stop()
+
+    async def _reader(self, stage: str) -> AIOKafkaConsumer:
+        """A started group-less consumer with this bus's security, for reading topics from the start."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            **self.client_options(),
+            enable_auto_commit=False,
+            group_id=None,
+            auto_offset_reset="earliest",
+        )
+        try:
+            await consumer.start()
+        except KafkaError as exc:
+            with contextlib.suppress(KafkaError):
+                await consumer.stop()
+            raise await start_error(stage, self.bootstrap, self.security, exc) from exc
+        return consumer
 
     async def ensure_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
         try:

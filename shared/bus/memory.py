@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import time
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 
-from shared.bus.base import Bus, Consumer, Payload, RevokeCallback, encode_bounded
+from shared.bus.base import Bus, Consumer, Payload, RevokeCallback, Written, encode_bounded
 from shared.bus.record import Record, encode_headers
 from shared.errors import BusError
 from shared.topics import TopicSpec
@@ -70,8 +70,10 @@ class MemoryConsumer(Consumer):
 
 
 class MemoryBus(Bus):
-    def __init__(self, default_partitions: int = 1) -> None:
+    def __init__(self, default_partitions: int = 1, *, read_batch: int = 1000) -> None:
         self._default_partitions = default_partitions
+        #: Records per batch of :meth:`iter_all` (Kafka's fetch size), so rebuilds stream here too.
+        self.read_batch = read_batch
         self._log: dict[str, list[list[Record]]] = {}
         self._committed: dict[tuple[str, str, int], int] = {}
         self._changed = asyncio.Condition()
@@ -95,7 +97,7 @@ class MemoryBus(Bus):
         *,
         key: str,
         headers: Mapping[str, str | bytes] | None = None,
-    ) -> None:
+    ) -> Written | None:
         if not self.started:
             raise BusError(f"publish {topic}: bus not started")
         data = encode_bounded(topic, value)  # the same limit as Kafka's, so tests meet it too
@@ -114,6 +116,7 @@ class MemoryBus(Bus):
         parts[p].append(rec)
         async with self._changed:
             self._changed.notify_all()
+        return Written(p, rec.offset)
 
     def consumer(
         self,
@@ -128,6 +131,16 @@ class MemoryBus(Bus):
     async def read_all(self, topic: str, partitions: set[int] | None = None) -> list[Record]:
         parts = self._log.get(topic, [])
         return [r for i, recs in enumerate(parts) if partitions is None or i in partitions for r in recs]
+
+    async def iter_all(self, topic: str, partitions: set[int] | None = None) -> AsyncIterator[list[Record]]:
+        records = await self.read_all(topic, partitions)
+        for i in range(0, len(records), self.read_batch):
+            yield records[i : i + self.read_batch]
+
+    async def read_at(self, topic: str, partition: int, offsets: Sequence[int]) -> list[Record]:
+        parts = self._log.get(topic, [])
+        recs = parts[partition] if partition < len(parts) else []
+        return [recs[o] for o in offsets if 0 <= o < len(recs)]
 
     async def ensure_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
         created = [s.name for s in specs if s.name not in self._log]

@@ -63,3 +63,14 @@ def test_empty_optional_channel_variables_mean_not_configured(monkeypatch: pytes
     settings = load_settings(AlerterSettings)
     assert settings.slack_webhook_url is None
     assert settings.routing is None
+
+
+def test_the_bound_on_held_positions_comes_from_the_environment_and_zero_means_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings(AlerterSettings).max_positions == 5_000
+    monkeypatch.setenv("STANCEWATCH_MAX_POSITIONS", "0")
+    assert load_settings(AlerterSettings).max_positions == 0
+    monkeypatch.setenv("STANCEWATCH_MAX_POSITIONS", "-1")
+    with pytest.raises(ConfigError):
+        load_settings(AlerterSettings)
