@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from shared.contracts import (
     AlertKind,
@@ -108,6 +109,10 @@ class _Candidate:
     before: ObservationRecord
 
 
+#: A history record of either detector (the event-time one keeps more per record).
+R = TypeVar("R", bound=ObservationRecord)
+
+
 class _PerKeyState:
     """What both detectors hold per ``actor:topic`` (positions, recent alerts, ids sent) and its upkeep."""
 
@@ -160,6 +165,20 @@ class _PerKeyState:
         detection = self.detect(obs)
         self.apply(detection)
         return detection.alerts
+
+    def _trimmed(self, history: list[R], established: Stance | None) -> list[R]:
+        """Bound the history (oldest first out), but always keep the record behind the established stance."""
+        if len(history) <= self.history_limit:
+            return history
+        tail = history[-(self.history_limit - 1) :]
+        if established is None or any(r.stance == established and r.confidence >= self.min_confidence for r in tail):
+            return history[-self.history_limit :]
+        head = history[: -(self.history_limit - 1)]
+        keep = next(
+            (r for r in reversed(head) if r.stance == established and r.confidence >= self.min_confidence),
+            head[-1],
+        )
+        return [keep, *tail]
 
     def detect(self, obs: StanceObservation) -> Detection:
         raise NotImplementedError
@@ -304,20 +323,6 @@ class _ArrivalOrderDetector(_PerKeyState):
             if rec.stance == pos.latest and rec.confidence >= self.min_confidence:
                 return rec
         return self._established_record(pos)
-
-    def _trimmed(self, history: list[ObservationRecord], established: Stance | None) -> list[ObservationRecord]:
-        """Bound the history, but always keep the record behind the established stance."""
-        if len(history) <= self.history_limit:
-            return history
-        tail = history[-(self.history_limit - 1) :]
-        if established is None or any(r.stance == established and r.confidence >= self.min_confidence for r in tail):
-            return history[-self.history_limit :]
-        head = history[: -(self.history_limit - 1)]
-        keep = next(
-            (r for r in reversed(head) if r.stance == established and r.confidence >= self.min_confidence),
-            head[-1],
-        )
-        return [keep, *tail]
 
     def _recent_match(
         self, key: str, obs: StanceObservation, matches: Callable[[PositionChange], bool]
@@ -602,20 +607,6 @@ class ShiftDetector(_PerKeyState):
             if abs(rec.observed_at - alert.after.observed_at) <= self.corroboration_window:
                 return alert
         return None
-
-    def _trimmed(self, history: list[HistoryRecord], established: Stance | None) -> list[HistoryRecord]:
-        """Bound the history (oldest first out), but always keep the record behind the established stance."""
-        if len(history) <= self.history_limit:
-            return history
-        tail = history[-(self.history_limit - 1) :]
-        if established is None or any(r.stance == established and r.confidence >= self.min_confidence for r in tail):
-            return history[-self.history_limit :]
-        head = history[: -(self.history_limit - 1)]
-        keep = next(
-            (r for r in reversed(head) if r.stance == established and r.confidence >= self.min_confidence),
-            head[-1],
-        )
-        return [keep, *tail]
 
 
 def _with_corroborations(alert: PositionChange, refs: list[ArticleRef]) -> list[PositionChange]:
