@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from services.demo.feedserver import FeedServer, StoryFeeds
+from services.demo.feedserver import DEMO_ALERT_GRACE, FeedServer, StoryFeeds
 from services.demo.progress import progress_line
 from services.demo.receiver import Received, WebhookReceiver
 from services.demo.render import render_alert
@@ -53,6 +53,7 @@ def service_env(
     secret: str,
     poll_interval: float,
     bus: str = "kafka",
+    alert_grace: str | None = None,
 ) -> dict[str, str]:
     """Environment of one service process: the demo's topics, local feeds, local webhook."""
     env = {
@@ -75,6 +76,8 @@ def service_env(
         }
     if name == "alerter":
         env |= {"STANCEWATCH_WEBHOOK_URL": webhook_url, "STANCEWATCH_WEBHOOK_SECRET": secret}
+        if alert_grace is not None:
+            env["STANCEWATCH_ALERT_GRACE"] = alert_grace
     return env
 
 
@@ -185,6 +188,7 @@ def run_on_kafka(args: argparse.Namespace) -> int:
                     webhook_url=receiver.url,
                     secret=secret,
                     poll_interval=args.poll_interval,
+                    alert_grace=DEMO_ALERT_GRACE,
                 ),
             )
         started = time.monotonic()

@@ -18,6 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from services.demo.timeline import STORY, StoryItem
 
+#: The story comes in order from one server and nothing restarts: a 1 s grace keeps the demo quick.
+DEMO_ALERT_GRACE = "1s"
+
 
 def source_slug(source: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", source.lower()).strip("-")

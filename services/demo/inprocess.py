@@ -14,7 +14,7 @@ from pathlib import Path
 
 from services.alerter.service import body as alerter_body
 from services.alerter.settings import AlerterSettings
-from services.demo.feedserver import FeedServer, StoryFeeds
+from services.demo.feedserver import DEMO_ALERT_GRACE, FeedServer, StoryFeeds
 from services.demo.receiver import WebhookReceiver
 from services.demo.render import render_alert
 from services.enricher.__main__ import make_body as enricher_body
@@ -57,7 +57,9 @@ async def run_pipeline_in_memory(args: argparse.Namespace) -> int:
     )
     enricher_settings = load_settings(EnricherSettings, **common)
     enricher = build_enricher(enricher_settings, None)
-    alerter = load_settings(AlerterSettings, webhook_url=receiver.url, webhook_secret=secret, **common)
+    alerter = load_settings(
+        AlerterSettings, webhook_url=receiver.url, webhook_secret=secret, alert_grace=DEMO_ALERT_GRACE, **common
+    )
     topics = Topics(prefix=ingester.topic_prefix)
     await bus.ensure_topics(topics.all())
     services = [
