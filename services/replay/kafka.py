@@ -13,6 +13,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import Iterable
+from datetime import timedelta
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import (
@@ -98,6 +99,8 @@ async def replay_on_kafka(
         console_alerts=False,
         group_id=ALERTER_GROUP,
         delivery_group_id="replay-delivery",
+        # A replay ends with its input: decide each record as it comes, as the in-memory replay does.
+        alert_grace=timedelta(0),
         **common,
     )
     enricher_settings = base.model_copy(update=common)
