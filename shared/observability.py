@@ -34,6 +34,8 @@ class _Metric:
         self._registry = registry
         self.name = name
         self.labels = tuple(labels)
+        #: Samples are named ``<base><suffix>`` (a counter's base drops ``_total``).
+        self._sample_base = name
 
     def _child(self, labels: dict[str, str]) -> Any:
         if set(labels) != set(self.labels):
@@ -43,30 +45,28 @@ class _Metric:
 
     def _sample(self, suffix: str, labels: dict[str, str]) -> float:
         self._child(labels)  # validates the label names
-        value = self._registry.get_sample_value(self.name + suffix, {n: str(labels[n]) for n in self.labels})
+        value = self._registry.get_sample_value(self._sample_base + suffix, {n: str(labels[n]) for n in self.labels})
         return value or 0.0
 
     def _all(self, suffix: str) -> float:
-        return sum(s.value for m in self._registry.collect() for s in m.samples if s.name == self.name + suffix)
+        return sum(s.value for m in self._registry.collect() for s in m.samples if s.name == self._sample_base + suffix)
 
 
 class Counter(_Metric):
     def __init__(self, registry: CollectorRegistry, name: str, help_text: str, labels: Iterable[str] = ()) -> None:
         super().__init__(registry, name, labels)
         self._prom = prometheus_client.Counter(name, help_text, self.labels, registry=registry)
-        #: The exposed sample is always ``<base>_total``, whether or not the name ended in it.
-        self._base = name.removesuffix("_total")
+        # The exposed sample is always ``<base>_total``, whether or not the name ended in it.
+        self._sample_base = name.removesuffix("_total")
 
     def inc(self, amount: float = 1.0, **labels: str) -> None:
         self._child(labels).inc(amount)
 
     def value(self, **labels: str) -> float:
-        self._child(labels)
-        value = self._registry.get_sample_value(self._base + "_total", {n: str(labels[n]) for n in self.labels})
-        return value or 0.0
+        return self._sample("_total", labels)
 
     def total(self) -> float:
-        return sum(s.value for m in self._registry.collect() for s in m.samples if s.name == self._base + "_total")
+        return self._all("_total")
 
 
 class Gauge(_Metric):
