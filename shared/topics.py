@@ -12,6 +12,7 @@ from shared.contracts import (
     DeliveryOutcome,
     DeliveryTask,
     EnrichedArticle,
+    Feedback,
     FeedState,
     Position,
     PositionChange,
@@ -112,6 +113,18 @@ class Topics:
         return self._spec("seen-articles", partitions=3, model=SeenArticle, key="article id", compacted=True)
 
     @property
+    def feedback(self) -> TopicSpec:
+        # Kept for good: corrections are the judge's future training data. Co-partitioned with positions
+        # so the alerter instance that owns a figure's position also reads the corrections to it.
+        return self._spec(
+            "feedback",
+            partitions=POSITION_PARTITIONS,
+            model=Feedback,
+            key="actor:topic",
+            retention_ms=-1,
+        )
+
+    @property
     def dead_letters(self) -> TopicSpec:
         return self._spec("dead-letters", partitions=1, model=None, key="source key", retention_ms=4 * WEEK_MS)
 
@@ -126,6 +139,7 @@ class Topics:
             self.delivery_outcomes,
             self.feed_state,
             self.seen_articles,
+            self.feedback,
             self.dead_letters,
         ]
 

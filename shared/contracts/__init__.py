@@ -1,6 +1,15 @@
 """Pydantic v2 models for every message on every topic."""
 
-from shared.contracts.alerts import SEVERITY_RANK, AlertKind, PositionChange, Severity, alert_id_for
+from shared.contracts.alerts import (
+    SEVERITY_RANK,
+    AlertEventType,
+    AlertKind,
+    AlertStatus,
+    PositionChange,
+    Retraction,
+    Severity,
+    alert_id_for,
+)
 from shared.contracts.articles import ArticleRef, RawArticle
 from shared.contracts.base import SCHEMA_VERSION, Contract, UtcDatetime, utc_now
 from shared.contracts.delivery import DeliveryOutcome, DeliveryStatus, DeliveryTask
@@ -15,14 +24,23 @@ from shared.contracts.enrichment import (
     StanceObservation,
     position_key,
 )
+from shared.contracts.feedback import (
+    REJECTING_VERDICTS,
+    Feedback,
+    FeedbackVerdict,
+    feedback_id_for,
+)
 from shared.contracts.ingest import FeedState, SeenArticle
 from shared.contracts.positions import EventKey, HistoryRecord, ObservationRecord, Position
 
 __all__ = [
+    "REJECTING_VERDICTS",
     "SCHEMA_VERSION",
     "SEVERITY_RANK",
     "ActorMention",
+    "AlertEventType",
     "AlertKind",
+    "AlertStatus",
     "ArticleRef",
     "Contract",
     "DeliveryOutcome",
@@ -34,18 +52,22 @@ __all__ = [
     "Evidence",
     "ExtractorInfo",
     "FeedState",
+    "Feedback",
+    "FeedbackVerdict",
     "HistoryRecord",
     "ObservationRecord",
     "PastStance",
     "Position",
     "PositionChange",
     "RawArticle",
+    "Retraction",
     "SeenArticle",
     "Severity",
     "Stance",
     "StanceObservation",
     "UtcDatetime",
     "alert_id_for",
+    "feedback_id_for",
     "position_key",
     "utc_now",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.articles import ArticleRef
 from shared.contracts.base import Contract, UtcDatetime
@@ -16,6 +16,22 @@ from shared.contracts.positions import ObservationRecord
 Severity = Literal["reversal", "shift"]
 SEVERITY_RANK: dict[str, int] = {"shift": 1, "reversal": 2}
 AlertKind = Literal["cross-article", "in-article"]
+#: An alert is withdrawn when a person rejects the observation that raised it (see ``feedback``).
+AlertStatus = Literal["active", "retracted"]
+#: What a channel receives: the Standard Webhooks ``type`` of each body.
+AlertEventType = Literal["alert.created", "alert.corroborated", "alert.retracted"]
+
+
+class Retraction(BaseModel):
+    """Why an alert was withdrawn: the correction that rejected its ``after`` observation."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    feedback_id: str
+    verdict: str
+    author: str
+    note: str | None = None
+    at: UtcDatetime
 
 
 def alert_id_for(actor: str, topic: str, from_stance: str, to_stance: str, article_id: str) -> str:
@@ -44,6 +60,10 @@ class PositionChange(Contract):
     created_at: UtcDatetime
     actor_name: str | None = None
     topic_label: str | None = None
+    #: The alerts topic carries every version of an alert under its id (created, corroborated,
+    #: retracted); the newest record is the alert's state.
+    status: AlertStatus = "active"
+    retraction: Retraction | None = None
 
     @property
     def key(self) -> str:

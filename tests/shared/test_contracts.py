@@ -142,3 +142,25 @@ def test_confidence_outside_unit_interval_is_rejected() -> None:
 
 def test_position_key_puts_actor_and_topic_together() -> None:
     assert position_key("rutte", "ukraine-nato") == "rutte:ukraine-nato"
+
+
+def test_feedback_offers_a_corrected_stance_only_for_a_wrong_stance() -> None:
+    from pydantic import ValidationError
+
+    from shared.contracts import Feedback
+
+    base = dict(
+        feedback_id="fdbk_1",
+        actor="trump",
+        topic="tomahawks",
+        article_id="a1",
+        stance="support",
+        author="desk:ana",
+        created_at="2026-12-04T10:00:00Z",
+    )
+    assert Feedback(**base, verdict="wrong-stance", corrected_stance="oppose").rejects
+    assert not Feedback(**base, verdict="correct").rejects
+    with pytest.raises(ValidationError, match="only meaningful"):
+        Feedback(**base, verdict="not-holder", corrected_stance="oppose")
+    with pytest.raises(ValidationError, match="equals the reported"):
+        Feedback(**base, verdict="wrong-stance", corrected_stance="support")

@@ -16,7 +16,7 @@ def test_state_topics_are_log_compacted() -> None:
 def test_everything_keyed_by_actor_and_topic_is_co_partitioned() -> None:
     t = Topics()
     keyed = [s for s in t.all() if s.key == "actor:topic"]
-    assert {s.name for s in keyed} == {t.observations.name, t.positions.name, t.alerts.name}
+    assert {s.name for s in keyed} == {t.observations.name, t.positions.name, t.alerts.name, t.feedback.name}
     assert len({s.partitions for s in keyed}) == 1
 
 
