@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.contracts.alerts import PositionChange
+from shared.contracts.alerts import AlertEventType, PositionChange
 from shared.contracts.base import Contract, UtcDatetime
 
 DeliveryStatus = Literal["delivered", "failed", "dead-lettered", "held"]
@@ -24,6 +24,8 @@ class DeliveryTask(Contract):
     attempt: int = 0
     not_before: UtcDatetime | None = None
     digest: bool = False
+    #: What happened to the alert(s): channels render each event type (Standard Webhooks ``type``).
+    event: AlertEventType = "alert.created"
     last_error: str | None = None
     #: When the delivery first became due (queued, or its digest released); kept on every re-queue,
     #: so DELIVERY_MAX_AGE counts from here. None: queued by a version that did not set it.
