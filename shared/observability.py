@@ -7,6 +7,7 @@ Every service uses the same log keys (``article_id``, ``feed_url``, ``actor``, `
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import sys
@@ -86,6 +87,12 @@ class Gauge(_Metric):
     def total(self) -> float:
         return self._all("")
 
+    def remove(self, **labels: str) -> None:
+        """Drop one series (a partition that moved to another member must not show a frozen value)."""
+        self._child(labels)
+        with contextlib.suppress(KeyError):
+            self._prom.remove(*(str(labels[n]) for n in self.labels))
+
 
 class Histogram(_Metric):
     def __init__(
@@ -110,17 +117,32 @@ class Histogram(_Metric):
 class Metrics:
     """A registry: each service creates its metrics once and renders them at ``/metrics``.
 
-    The exposition is ``prometheus_client``'s (exact integers, escaped labels, the standard format).
+    One naming scheme: ``stancewatch_<service>_<name>`` (``stancewatch_alerter_deliveries_total``), so a
+    name means one thing wherever it is scraped; the few that describe the process rather than the
+    service (``stancewatch_build_info``, ``stancewatch_up``) are :meth:`process_gauge` and carry the
+    service as a label. The exposition is ``prometheus_client``'s (exact integers, escaped labels).
     Asking again for a metric of the same name and shape returns the one already registered.
     """
 
-    def __init__(self, namespace: str = "stancewatch") -> None:
+    def __init__(self, service: str | None = None, namespace: str = "stancewatch") -> None:
         self.namespace = namespace
+        self.service = service
         self.registry = CollectorRegistry(auto_describe=True)
         self._metrics: dict[str, _Metric] = {}
 
-    def _get(self, cls: type[_Metric], name: str, labels: Iterable[str], make: Callable[[str], _Metric]) -> Any:
-        full = f"{self.namespace}_{name}"
+    def full_name(self, name: str) -> str:
+        return f"{self.namespace}_{self.service}_{name}" if self.service else f"{self.namespace}_{name}"
+
+    def _get(
+        self,
+        cls: type[_Metric],
+        name: str,
+        labels: Iterable[str],
+        make: Callable[[str], _Metric],
+        *,
+        process: bool = False,
+    ) -> Any:
+        full = f"{self.namespace}_{name}" if process else self.full_name(name)
         existing = self._metrics.get(full)
         if existing is not None:
             if type(existing) is not cls or existing.labels != tuple(labels):
@@ -136,6 +158,13 @@ class Metrics:
     def gauge(self, name: str, help_text: str, labels: Iterable[str] = ()) -> Gauge:
         labels = tuple(labels)
         return self._get(Gauge, name, labels, lambda full: Gauge(self.registry, full, help_text, labels))
+
+    def process_gauge(self, name: str, help_text: str, labels: Iterable[str] = ()) -> Gauge:
+        """A gauge about the process (``stancewatch_<name>``), the same name in every service."""
+        labels = tuple(labels)
+        return self._get(
+            Gauge, name, labels, lambda full: Gauge(self.registry, full, help_text, labels), process=True
+        )
 
     def histogram(
         self, name: str, help_text: str, labels: Iterable[str] = (), buckets: tuple[float, ...] = DEFAULT_BUCKETS

@@ -78,12 +78,12 @@ async def serve(
         security=KafkaSecurity.from_settings(settings),
     )
     topics = Topics(prefix=settings.topic_prefix)
-    metrics = Metrics()
+    metrics = Metrics(service=name)
     watchdog = Watchdog(settings.stall_after.total_seconds())
     watchdog.stopping_when(stop.is_set)
     ctx = ServiceContext(name, settings, bus, topics, metrics, stop, routes=dict(routes or {}), watchdog=watchdog)
-    up = metrics.gauge("up", "1 while the service runs", ["service"])
-    build = metrics.gauge("build_info", "Always 1: which build this process runs", ["service", "version"])
+    up = metrics.process_gauge("up", "1 while the service runs", ["service"])
+    build = metrics.process_gauge("build_info", "Always 1: which build this process runs", ["service", "version"])
     build.set(1, service=name, version=_version())
     try:
         # Health first: while the broker is awaited, /healthz answers and /readyz says why not.

@@ -46,6 +46,8 @@ log = logging.getLogger("stancewatch.alerter.deliver")
 Clock = Callable[[], datetime]
 #: Outcomes after which a task is never tried again.
 FINISHED = ("delivered", "dead-lettered")
+#: From "within a second" to a day-old backfill.
+LATENCY_BUCKETS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 6 * 3600.0, 86400.0)
 #: Longest a lane waits for a task's due time before re-queueing it (keeps the consumer in its group).
 MAX_HANDLER_WAIT_S = 30.0
 
@@ -148,6 +150,15 @@ class DeliveryLane:
             "deliveries_expired_total", "Tasks dead-lettered at DELIVERY_MAX_AGE (or sure to pass it)", ["channel"]
         )
         self._queued = m.gauge("digest_held_alerts", "Alerts held for a digest or quiet hours", ["channel"])
+        # End to end, from the timestamp the event carries: the article's publication to the channel's
+        # acknowledgement. It includes the feed's own delay and any grace or hold, which is what a reader
+        # of the alert experiences.
+        self._latency = m.histogram(
+            "alert_latency_seconds",
+            "Article published -> alert delivered (new alerts only)",
+            ["channel", "mode"],
+            buckets=LATENCY_BUCKETS,
+        )
 
     def rebuild(self, outcomes: list[DeliveryOutcome], tasks: list[DeliveryTask]) -> None:
         """Delivered ids from this channel's outcomes; held digest items from its tasks, in topic order."""
@@ -195,6 +206,15 @@ class DeliveryLane:
         else:
             await self._attempt(task, now, deadline)
 
+    def _observe_latency(self, task: DeliveryTask) -> None:
+        if task.event != "alert.created":
+            return
+        now = self.clock()
+        mode = "digest" if task.digest else "instant"
+        for alert in task.alerts:
+            age = (now - alert.after.article.published).total_seconds()
+            self._latency.observe(max(0.0, age), channel=self.channel, mode=mode)
+
     async def _attempt(self, task: DeliveryTask, now: datetime, deadline: datetime) -> None:
         # A channel known to be failing is probed one attempt at a time: the lane stays responsive.
         probing = self.circuit is not None or task.last_error is not None
@@ -206,6 +226,7 @@ class DeliveryLane:
                 log.info("channel delivers again", extra=_log_keys(task))
             self.circuit = None
             self.done.add(task.delivery_id)
+            self._observe_latency(task)
         elif result.status == "dead-lettered":
             await self._give_up(task, result, expired=False)
             return

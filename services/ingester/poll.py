@@ -89,6 +89,9 @@ class Poller:
         self.fulltext = fulltext
         self.parser: FeedParser = parser or InlineParser()
         self.states: dict[str, FeedState] = dict(states or {})
+        for restored in self.states.values():  # a restart keeps showing how long each feed has been quiet
+            if restored.last_success is not None:
+                metrics.feed_last_success.set(restored.last_success.timestamp(), feed_url=restored.feed_url)
         self.clock = clock
         self.rng = rng or random.Random()
         #: Digest of each feed's last fully published body: the same bytes again are not parsed again.
@@ -226,6 +229,7 @@ class Poller:
         elif etag or modified:
             update.update(etag=etag or state.etag, last_modified=modified or state.last_modified)
         await self._save(state.model_copy(update=update))
+        self.metrics.feed_last_success.set(now.timestamp(), feed_url=state.feed_url)
 
     async def _failed(self, spec: FeedSpec, state: FeedState, now: datetime, exc: Exception) -> PollOutcome:
         kind = exc.kind if isinstance(exc, IngesterError) else "publish"

@@ -44,6 +44,10 @@ class Consumer(ABC):
     @abstractmethod
     def assignment(self) -> set[tuple[str, int]]: ...
 
+    @abstractmethod
+    def highwater(self, topic: str, partition: int) -> int | None:
+        """The partition's end offset as last seen by a fetch (None before the first): lag without a request."""
+
 
 class Bus(ABC):
     """Publish (acknowledged by the broker before returning) and consume in groups."""

@@ -121,6 +121,9 @@ class KafkaConsumer(Consumer):
     def assignment(self) -> set[tuple[str, int]]:
         return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
 
+    def highwater(self, topic: str, partition: int) -> int | None:
+        return self._consumer.highwater(TopicPartition(topic, partition))
+
 
 async def start_error(stage: str, bootstrap: str, security: KafkaSecurity, exc: KafkaError) -> StancewatchError:
     """The error a client start raises: a ConfigError when the broker refused us, else a BusError (an outage)."""

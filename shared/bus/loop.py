@@ -79,6 +79,13 @@ class ConsumerLoop:
             "messages_dead_lettered_total", "Messages sent to the dead-letter topic", ["group", "reason"]
         )
         self._latency = m.histogram("message_handle_seconds", "Time to handle one message", ["group"])
+        self._lag = m.gauge(
+            "consumer_lag",
+            "Records behind the partition's end, per assigned partition",
+            ["group", "topic", "partition"],
+        )
+        #: Next offset to handle per partition, for the lag gauge (set as records are handled).
+        self._next: dict[tuple[str, int], int] = {}
         self._broker_waits = m.counter(
             "consumer_broker_retries_total",
             "Waits for the broker before trying again (publish, commit, start)",
@@ -107,8 +114,19 @@ class ConsumerLoop:
             await self._commit()
             for tp in revoked:
                 self._pending.pop(tp, None)
+                if self._next.pop(tp, None) is not None:
+                    self._lag.remove(group=self.group_id, topic=tp[0], partition=str(tp[1]))
         if self._on_revoked is not None:
             self._on_revoked(revoked)
+
+    def _report_lag(self, consumer: Consumer) -> None:
+        """Lag of every partition this member holds and has read from (end offset - next to handle)."""
+        for topic, partition in consumer.assignment():
+            end = consumer.highwater(topic, partition)
+            nxt = self._next.get((topic, partition))
+            if end is None or nxt is None:
+                continue
+            self._lag.set(max(0, end - nxt), group=self.group_id, topic=topic, partition=str(partition))
 
     def _backoff(self) -> Backoff:
         return Backoff(self.broker_backoff_s, self.max_broker_backoff_s)
@@ -152,6 +170,7 @@ class ConsumerLoop:
                     await self._wait_for_broker(stop, backoff)
                     continue
                 backoff.reset()
+                self._report_lag(consumer)
                 if not records:
                     if self._pending:
                         async with self._lock:
@@ -162,6 +181,7 @@ class ConsumerLoop:
                         if stop.is_set() or not await self._handle(rec, stop):
                             break
                         self._pending[(rec.topic, rec.partition)] = rec.offset + 1
+                        self._next[(rec.topic, rec.partition)] = rec.offset + 1
                         self._beat()
                     await self._commit()
         finally:

@@ -37,6 +37,10 @@ class MemoryConsumer(Consumer):
     def assignment(self) -> set[tuple[str, int]]:
         return {(t, p) for t in self._topics for p in range(len(self._bus._log.get(t, [])))}
 
+    def highwater(self, topic: str, partition: int) -> int | None:
+        partitions = self._bus._log.get(topic, [])
+        return len(partitions[partition]) if partition < len(partitions) else None
+
     async def getmany(self, timeout_ms: int = 500, max_records: int = 100) -> list[Record]:
         deadline = time.monotonic() + timeout_ms / 1000
         while True:

@@ -330,3 +330,21 @@ async def test_entries_older_than_the_dedup_window_are_ignored(server: LocalServ
     await poller.poll(FeedSpec(server.url("/feed")))
     assert [a.title for a in sink.articles] == ["First", "Second"]
     assert poller.metrics.skipped.value(reason="older_than_dedup_window") == 1
+
+
+async def test_each_feed_reports_when_it_last_succeeded_and_a_failure_does_not_move_it(
+    server: LocalServer, client: httpx.AsyncClient
+) -> None:
+    server.routes["/ok"] = Reply(200, rss([("One", "https://n.example/1", "Wed, 08 Jan 2025 09:00:00 GMT")]))
+    server.routes["/bad"] = Reply(500, b"down")
+    clock = Clock()
+    poller = make_poller(client, clock=clock)
+    await poller.poll(FeedSpec(server.url("/ok")))
+    first = clock.now
+    clock.now += timedelta(minutes=10)
+    await poller.poll(FeedSpec(server.url("/bad")))
+    server.routes["/ok"] = Reply(500, b"down now")
+    await poller.poll(FeedSpec(server.url("/ok")))
+    gauge = poller.metrics.feed_last_success
+    assert gauge.value(feed_url=server.url("/ok")) == first.timestamp()
+    assert gauge.value(feed_url=server.url("/bad")) == 0  # never succeeded: no time to show
