@@ -162,9 +162,7 @@ class Metrics:
     def process_gauge(self, name: str, help_text: str, labels: Iterable[str] = ()) -> Gauge:
         """A gauge about the process (``stancewatch_<name>``), the same name in every service."""
         labels = tuple(labels)
-        return self._get(
-            Gauge, name, labels, lambda full: Gauge(self.registry, full, help_text, labels), process=True
-        )
+        return self._get(Gauge, name, labels, lambda full: Gauge(self.registry, full, help_text, labels), process=True)
 
     def histogram(
         self, name: str, help_text: str, labels: Iterable[str] = (), buckets: tuple[float, ...] = DEFAULT_BUCKETS
