@@ -65,13 +65,17 @@ _DAY_NAMES = {*WEEKDAYS, "monday", "tuesday", "wednesday", "thursday", "friday",
 def clock_time(value: object) -> time:
     """A wall-clock time written ``"HH:MM"`` (24 h). Anything else is refused with the reason.
 
-    YAML 1.1 reads an unquoted ``07:00`` as the base-60 number 420, which pydantic would take as 00:07
-    in silence: a number is refused and the message says to quote the time.
+    YAML 1.1 reads an unquoted ``7:00`` as the base-60 number 420 (and ``22:00`` as 1320), which
+    pydantic would take as 00:07 in silence: a number is refused and the message says to quote the time.
     """
     if isinstance(value, time):
         return value
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        meant = f"{value // 60:02d}:{value % 60:02d}"
+        unquoted = f"{value // 60}:{value % 60:02d}"
+        raise ValueError(f'{value} is not a time: YAML reads an unquoted {unquoted} as a number; write "{meant}"')
     if not isinstance(value, str):
-        raise ValueError(f'{value!r} is not a time: write it "HH:MM" in quotes (YAML reads 07:00 unquoted as a number)')
+        raise ValueError(f'{value!r} is not a time: write it "HH:MM", in quotes')
     match = _CLOCK.match(value.strip())
     if not match:
         raise ValueError(f'{value!r} is not a time: use "HH:MM", 24 h (e.g. "07:00")')
@@ -349,7 +353,8 @@ def parse_routing(path: Path, env: Mapping[str, str], *, default_min_severity: S
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
-        raise RoutingError(f"routing {path}: {where}: {first.get('msg')}") from exc
+        msg = str(first.get("msg", "")).removeprefix("Value error, ")
+        raise RoutingError(f"routing {path}: {where}: {msg}") from exc
     for name, cfg in routing.channels.items():
         if cfg.url_env:
             if not env.get(cfg.url_env):
