@@ -23,7 +23,8 @@ def describe_delivery(cfg: ChannelConfig) -> str:
     if schedule is None:
         return f"digest every {cfg.digest_window}"
     days = f" ({', '.join(schedule.days)})" if schedule.days else ""
-    return f"digest at {', '.join(t.strftime('%H:%M') for t in schedule.at)} {schedule.timezone}{days}"
+    times = ", ".join(t.strftime("%H:%M:%S" if t.second else "%H:%M") for t in schedule.at)
+    return f"digest at {times} {schedule.timezone}{days}"
 
 
 def watchlist_origin(settings: AlerterSettings) -> str:

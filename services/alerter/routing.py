@@ -55,7 +55,7 @@ from services.alerter.settings import AlerterSettings, parse_duration
 from services.alerter.signing import SECRET_PREFIX, secret_key
 from shared.contracts import SEVERITY_RANK, PositionChange, Severity
 
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 #: Also accepted in a file, written out in full (any case).
@@ -63,7 +63,8 @@ _DAY_NAMES = {*WEEKDAYS, "monday", "tuesday", "wednesday", "thursday", "friday",
 
 
 def clock_time(value: object) -> time:
-    """A wall-clock time written ``"HH:MM"`` (24 h). Anything else is refused with the reason.
+    """A wall-clock time written ``"HH:MM"`` (24 h; ``"7:00"`` and ``"07:00:30"`` too). Anything else is
+    refused with the reason.
 
     YAML 1.1 reads an unquoted ``7:00`` as the base-60 number 420 (and ``22:00`` as 1320), which
     pydantic would take as 00:07 in silence: a number is refused and the message says to quote the time.
@@ -79,7 +80,7 @@ def clock_time(value: object) -> time:
     match = _CLOCK.match(value.strip())
     if not match:
         raise ValueError(f'{value!r} is not a time: use "HH:MM", 24 h (e.g. "07:00")')
-    return time(int(match.group(1)), int(match.group(2)))
+    return time(int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
 
 
 def zone_name(value: str) -> str:
