@@ -279,9 +279,13 @@ class HealthServer:
         # Kept by reference: a service may add routes after the server started.
         self.routes = routes if routes is not None else {}
         self._server: asyncio.Server | None = None
-        self._route_errors = metrics.counter(
+
+    def _count_error(self, path: str, status: int) -> None:
+        # Registered on first use: a server that never refuses a query adds nothing to /metrics.
+        counter = self.metrics.counter(
             "http_route_errors_total", "JSON route requests answered 400 (bad query) or 500", ("route", "status")
         )
+        counter.inc(route=path, status=str(status))
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._handle, self.host, self.port)
@@ -335,14 +339,14 @@ class HealthServer:
                 if asyncio.iscoroutine(result):
                     result = await result
             except BadRequest as exc:
-                self._route_errors.inc(route=path, status="400")
+                self._count_error(path, 400)
                 body = json.dumps({"error": "bad request", "reason": str(exc)}, ensure_ascii=False).encode()
                 await self._send(writer, 400, body, "application/json")
                 return
             except Exception:
                 # A failing route answers 500 and is logged; the server goes on serving.
                 log.exception("route %s failed", path)
-                self._route_errors.inc(route=path, status="500")
+                self._count_error(path, 500)
                 await self._send(writer, 500, b'{"error":"internal error"}', "application/json")
                 return
             body = json.dumps(result, default=str, ensure_ascii=False).encode()
