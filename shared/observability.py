@@ -12,8 +12,9 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
+from urllib.parse import parse_qs, unquote
 
 import prometheus_client
 from prometheus_client import CollectorRegistry
@@ -244,6 +245,44 @@ def configure_logging(level: str = "INFO", json_format: bool = True) -> None:
 
 JsonRoute = Callable[[dict[str, str]], Awaitable[Any] | Any]
 MAX_REQUEST_LINE = 8192
+#: More query parameters than this is a bad request, not a route's problem.
+MAX_QUERY_FIELDS = 32
+
+log = logging.getLogger("stancewatch.http")
+
+
+class BadRequest(ValueError):
+    """A JSON route refuses its query: answered 400 with ``{"error": "bad request", "reason": ...}``."""
+
+
+def parse_query(query: str) -> dict[str, str]:
+    """A query string decoded as :func:`urllib.parse.parse_qs` does (``%2D`` is ``-``, ``+`` a space).
+
+    Blank values are kept (a route decides whether ``actor=`` is acceptable); a repeated name, text that
+    is not UTF-8 once decoded or too many fields is a :class:`BadRequest`, since a route takes one value
+    per name and must not see a silently chosen one.
+    """
+    try:
+        parsed = parse_qs(
+            query, keep_blank_values=True, strict_parsing=False, errors="strict", max_num_fields=MAX_QUERY_FIELDS
+        )
+    except UnicodeDecodeError as exc:
+        raise BadRequest("the query is not UTF-8 once percent-decoded") from exc
+    except ValueError as exc:  # max_num_fields
+        raise BadRequest(f"at most {MAX_QUERY_FIELDS} query parameters") from exc
+    repeated = sorted(name for name, values in parsed.items() if len(values) > 1)
+    if repeated:
+        raise BadRequest(f"parameter(s) given more than once: {', '.join(repeated)}")
+    return {name: values[0] for name, values in parsed.items()}
+
+
+def check_params(params: Mapping[str, str], allowed: Iterable[str]) -> None:
+    """Refuse a parameter the route does not read: a misspelt filter would otherwise be ignored in silence."""
+    allowed = sorted(allowed)
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        accepted = ", ".join(allowed) if allowed else "none"
+        raise BadRequest(f"unknown parameter(s) {', '.join(unknown)} (accepted: {accepted})")
 
 
 class HealthServer:
@@ -267,6 +306,13 @@ class HealthServer:
         # Kept by reference: a service may add routes after the server started.
         self.routes = routes if routes is not None else {}
         self._server: asyncio.Server | None = None
+
+    def _count_error(self, path: str, status: int) -> None:
+        # Registered on first use: a server that never refuses a query adds nothing to /metrics.
+        counter = self.metrics.counter(
+            "http_route_errors_total", "JSON route requests answered 400 (bad query) or 500", ("route", "status")
+        )
+        counter.inc(route=path, status=str(status))
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._handle, self.host, self.port)
@@ -293,15 +339,15 @@ class HealthServer:
             if len(parts) < 2 or parts[0] not in ("GET", "HEAD"):
                 await self._send(writer, 405, b"only GET\n", "text/plain")
                 return
-            path, _, query = parts[1].partition("?")
-            params = dict(p.partition("=")[::2] for p in query.split("&") if p)
-            await self._route(writer, path, params)
+            raw_path, _, query = parts[1].partition("?")
+            path = unquote(raw_path.partition("#")[0], errors="replace")
+            await self._route(writer, path, query.partition("#")[0])
         except (TimeoutError, ConnectionError):
             pass
         finally:
             writer.close()
 
-    async def _route(self, writer: asyncio.StreamWriter, path: str, params: dict[str, str]) -> None:
+    async def _route(self, writer: asyncio.StreamWriter, path: str, query: str) -> None:
         if path == "/healthz":
             problems = self._problems()
             if problems:
@@ -315,9 +361,21 @@ class HealthServer:
         elif path == "/metrics":
             await self._send(writer, 200, self.metrics.render().encode(), "text/plain; version=0.0.4")
         elif path in self.routes:
-            result = self.routes[path](params)
-            if asyncio.iscoroutine(result):
-                result = await result
+            try:
+                result = self.routes[path](parse_query(query))
+                if asyncio.iscoroutine(result):
+                    result = await result
+            except BadRequest as exc:
+                self._count_error(path, 400)
+                body = json.dumps({"error": "bad request", "reason": str(exc)}, ensure_ascii=False).encode()
+                await self._send(writer, 400, body, "application/json")
+                return
+            except Exception:
+                # A failing route answers 500 and is logged; the server goes on serving.
+                log.exception("route %s failed", path)
+                self._count_error(path, 500)
+                await self._send(writer, 500, b'{"error":"internal error"}', "application/json")
+                return
             body = json.dumps(result, default=str, ensure_ascii=False).encode()
             await self._send(writer, 200, body, "application/json")
         else:
@@ -325,7 +383,15 @@ class HealthServer:
 
     @staticmethod
     async def _send(writer: asyncio.StreamWriter, status: int, body: bytes, ctype: str) -> None:
-        reason = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 414: "URI Too Long", 503: "Unavailable"}
+        reason = {
+            200: "OK",
+            400: "Bad Request",
+            404: "Not Found",
+            405: "Method Not Allowed",
+            414: "URI Too Long",
+            500: "Internal Server Error",
+            503: "Unavailable",
+        }
         head = (
             f"HTTP/1.1 {status} {reason.get(status, 'OK')}\r\nContent-Type: {ctype}\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"

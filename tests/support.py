@@ -112,3 +112,16 @@ async def stancewatch(*args: str, env: dict[str, str] | None = None, timeout: fl
     out, err = await asyncio.wait_for(proc.communicate(), timeout)
     assert proc.returncode is not None
     return Done(proc.returncode, out.decode(), err.decode())
+
+
+async def http_get(port: int, target: str, host: str = "127.0.0.1", timeout: float = 10.0) -> tuple[int, bytes]:
+    """GET ``target`` byte for byte as written, over a real socket: no client re-encodes its escapes."""
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode("latin-1"))
+        await writer.drain()
+        data = await asyncio.wait_for(reader.read(), timeout)
+    finally:
+        writer.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body

@@ -1,18 +1,21 @@
-"""Digests and quiet hours: when a held alert is released, and the buffer of held alerts.
+"""Digests and quiet hours: when a held alert is released, what a digest says, the buffer of held alerts.
 
-Pure functions decide the release time; :class:`DigestBuffer` groups held alerts per channel and
-release time, and can be rebuilt from the deliveries topic (held items minus those already batched).
+Pure functions decide the release time (a rolling window, or a calendar schedule in a timezone) and
+build a digest's content (:func:`digest_content`, a plain dict that any channel renders or wraps);
+:class:`DigestBuffer` groups held alerts per channel and release time, and can be rebuilt from the
+deliveries topic (held items minus those already batched).
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.alerter.routing import ChannelConfig, QuietHours
-from shared.contracts import DeliveryTask, PositionChange
+from services.alerter.routing import WEEKDAYS, ChannelConfig, DigestSchedule, QuietHours
+from shared.contracts import ArticleRef, DeliveryTask, ObservationRecord, PositionChange
 
 HELD_PREFIX = "held:"
 DIGEST_PREFIX = "digest:"
@@ -42,13 +45,98 @@ def window_end(window: timedelta, now: datetime) -> datetime:
     return datetime.fromtimestamp((ts // step + 1) * step, tz=UTC)
 
 
+def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The instant (UTC) of wall-clock ``at`` on ``day`` in ``zone``, as RFC 5545 (iCalendar) reads it.
+
+    A time that occurs twice (clocks go back) is its first occurrence; a time that does not occur
+    (clocks go forward) is read with the UTC offset before the gap, so it falls as far after the gap's
+    start as it was meant to: 02:30 on a spring-forward day in Brussels is 03:30 CEST (01:30 UTC). That
+    is Python's ``fold=0``; it gives every local day exactly one instant, so a digest is never sent
+    twice nor skipped on a transition day.
+    """
+    if at.tzinfo is not None:
+        raise ValueError("a schedule time is wall-clock time: no tzinfo")
+    return datetime.combine(day, at.replace(fold=0), tzinfo=zone).astimezone(UTC)
+
+
+def next_release(schedule: DigestSchedule, now: datetime) -> datetime:
+    """The first scheduled release strictly after ``now`` (UTC).
+
+    Pure: the schedule's wall-clock times on its weekdays in its timezone, each read by
+    :func:`local_instant`. A weekday is that of the local calendar day the release belongs to.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    zone = ZoneInfo(schedule.timezone)
+    today = now.astimezone(zone).date()
+    days = set(schedule.days) or set(WEEKDAYS)
+    # From yesterday (a gap can push a late time past midnight) through a full week ahead; the earliest
+    # of all, since a time pushed past a gap may fall after the next day's first one.
+    candidates = [
+        instant
+        for day in (today + timedelta(days=offset) for offset in range(-1, 9))
+        if WEEKDAYS[day.weekday()] in days
+        for instant in (local_instant(day, at, zone) for at in schedule.at)
+        if instant > now
+    ]
+    return min(candidates)
+
+
 def release_at(cfg: ChannelConfig, now: datetime) -> datetime | None:
     """When an alert routed now to this channel may go out; None = immediately."""
-    release: datetime | None = window_end(cfg.digest_window, now) if cfg.delivery == "digest" else None
+    release: datetime | None = None
+    if cfg.delivery == "digest":
+        release = next_release(cfg.digest_schedule, now) if cfg.digest_schedule else window_end(cfg.digest_window, now)
     if cfg.quiet_hours is not None and in_quiet_hours(cfg.quiet_hours, now):
         end = quiet_end(cfg.quiet_hours, now)
         release = end if release is None else max(release, end)
     return release
+
+
+def _article(ref: ArticleRef) -> dict[str, Any]:
+    return {"outlet": ref.source, "title": ref.title, "link": ref.url, "published": ref.published.isoformat()}
+
+
+def _record(rec: ObservationRecord) -> dict[str, Any]:
+    return {
+        "stance": rec.stance,
+        "confidence": rec.confidence,
+        "observed_at": rec.observed_at.isoformat(),
+        "quotes": [ev.text for ev in rec.evidence],
+        **_article(rec.article),
+        "article_id": rec.article.id,
+    }
+
+
+def digest_entry(alert: PositionChange) -> dict[str, Any]:
+    """One alert as a digest lists it: who, what, and both sides of the change with their quotes."""
+    return {
+        "alert_id": alert.alert_id,
+        "status": alert.status,
+        "actor": alert.actor,
+        "actor_name": alert.actor_name or alert.actor,
+        "topic": alert.topic,
+        "topic_label": alert.topic_label or alert.topic,
+        "from": alert.from_stance,
+        "to": alert.to_stance,
+        "severity": alert.severity,
+        "kind": alert.kind,
+        "created_at": alert.created_at.isoformat(),
+        #: The article whose observation raised the alert.
+        "article_id": alert.article_id,
+        "before": _record(alert.before),
+        "after": _record(alert.after),
+        "corroborations": [_article(ref) for ref in alert.corroborations],
+        "extractor": alert.extractor.model_dump(mode="json"),
+    }
+
+
+def digest_content(alerts: list[PositionChange], *, delivery_id: str) -> dict[str, Any]:
+    """What a digest says, as plain JSON-ready data: channels render it, a webhook envelope wraps it.
+
+    Text is raw (as the articles have it): a channel escapes it for its own format.
+    """
+    return {"delivery_id": delivery_id, "count": len(alerts), "alerts": [digest_entry(a) for a in alerts]}
 
 
 def held_task(channel: str, alert: PositionChange, release: datetime) -> DeliveryTask:

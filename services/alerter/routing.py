@@ -13,20 +13,35 @@ channel (``slack``) and ``console``, all immediate, for every figure and topic a
         type: slack
         url_env: NEWSROOM_SLACK_URL
         delivery: digest             # immediate (default) | digest
-        digest_window: 1h
+        digest_window: 1h            # rolling windows, aligned on the epoch in UTC ...
+      morning:
+        type: slack
+        url_env: MORNING_SLACK_URL
+        delivery: digest
+        digest_schedule:             # ... or a calendar: 07:00 Brussels time, Monday to Friday
+          at: "07:00"                # or a list: ["07:00", "17:30"]
+          timezone: Europe/Brussels
+          days: [mon, tue, wed, thu, fri]
         quiet_hours: {start: "22:00", end: "07:00", timezone: "Europe/Brussels"}
     routes:
       - channels: [ops]              # every figure and topic
         min_severity: shift
-      - channels: [newsroom]
+      - name: newsroom-digest        # optional: errors name the route by it
+        channels: [newsroom]
         actors: [trump, putin]
         topics: [ceasefire-now, putin-summit]
         min_severity: reversal
+
+Every actor and topic a route names must be in the watchlist (``STANCEWATCH_WATCHLIST``, else the
+shipped one): a misspelt id would otherwise match nothing, in silence (:func:`check_routes`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Literal
@@ -40,6 +55,42 @@ from services.alerter.settings import AlerterSettings, parse_duration
 from services.alerter.signing import SECRET_PREFIX, secret_key
 from shared.contracts import SEVERITY_RANK, PositionChange, Severity
 
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+#: Also accepted in a file, written out in full (any case).
+_DAY_NAMES = {*WEEKDAYS, "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+
+
+def clock_time(value: object) -> time:
+    """A wall-clock time written ``"HH:MM"`` (24 h; ``"7:00"`` and ``"07:00:30"`` too). Anything else is
+    refused with the reason.
+
+    YAML 1.1 reads an unquoted ``7:00`` as the base-60 number 420 (and ``22:00`` as 1320), which
+    pydantic would take as 00:07 in silence: a number is refused and the message says to quote the time.
+    """
+    if isinstance(value, time):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        meant = f"{value // 60:02d}:{value % 60:02d}"
+        unquoted = f"{value // 60}:{value % 60:02d}"
+        raise ValueError(f'{value} is not a time: YAML reads an unquoted {unquoted} as a number; write "{meant}"')
+    if not isinstance(value, str):
+        raise ValueError(f'{value!r} is not a time: write it "HH:MM", in quotes')
+    match = _CLOCK.match(value.strip())
+    if not match:
+        raise ValueError(f'{value!r} is not a time: use "HH:MM", 24 h (e.g. "07:00")')
+    return time(int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
+
+
+def zone_name(value: str) -> str:
+    """An IANA zone name that this machine (or the ``tzdata`` package) knows."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Europe/Brussels)") from exc
+    return value
+
 
 class QuietHours(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -48,14 +99,57 @@ class QuietHours(BaseModel):
     end: time
     timezone: str = "UTC"
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock(cls, value: object) -> time:
+        return clock_time(value)
+
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown timezone {value!r}") from exc
+        return zone_name(value)
+
+
+class DigestSchedule(BaseModel):
+    """A digest released at wall-clock times in a timezone, on some weekdays (all by default).
+
+    The release instant is decided by :func:`services.alerter.digest.next_release`; local times that
+    daylight saving skips or repeats follow RFC 5545 (see there).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: One time or several, ``"HH:MM"``.
+    at: list[time] = Field(min_length=1)
+    timezone: str = "UTC"
+    #: Local weekdays on which it is released; empty = every day.
+    days: list[Weekday] = Field(default_factory=list)
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _times(cls, value: object) -> list[time]:
+        values = value if isinstance(value, list) else [value]
+        return sorted({clock_time(v) for v in values})
+
+    @field_validator("days", mode="before")
+    @classmethod
+    def _days(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, list):
+            days = [
+                d.strip().lower()[:3] if isinstance(d, str) and d.strip().lower() in _DAY_NAMES else d for d in value
+            ]
+            bad = [d for d in days if d not in WEEKDAYS]
+            if bad:
+                raise ValueError(f"unknown weekday(s) {bad}: use {', '.join(WEEKDAYS)}")
+            return sorted(set(days), key=WEEKDAYS.index)
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return zone_name(value)
 
 
 class ChannelConfig(BaseModel):
@@ -65,7 +159,10 @@ class ChannelConfig(BaseModel):
     url_env: str | None = None
     secret_env: str | None = None
     delivery: Literal["immediate", "digest"] = "immediate"
+    #: Rolling windows (aligned on the epoch, in UTC) ...
     digest_window: timedelta = timedelta(hours=1)
+    #: ... or a calendar schedule (exclusive with ``digest_window``).
+    digest_schedule: DigestSchedule | None = None
     quiet_hours: QuietHours | None = None
     #: Filled from the environment at load time; never read from the file.
     url: SecretStr | None = Field(default=None, exclude=True)
@@ -85,10 +182,22 @@ class ChannelConfig(BaseModel):
             raise ValueError(f"a {self.type} channel needs url_env")
         return self
 
+    @model_validator(mode="after")
+    def _one_digest_rule(self) -> ChannelConfig:
+        # A digest setting on an immediate channel would be ignored in silence: refuse it instead.
+        digest_keys = [k for k in ("digest_window", "digest_schedule") if k in self.model_fields_set]
+        if self.delivery != "digest" and digest_keys:
+            raise ValueError(f"{digest_keys[0]} needs delivery: digest")
+        if len(digest_keys) == 2:
+            raise ValueError("digest_window and digest_schedule exclude each other: choose one")
+        return self
+
 
 class Route(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    #: Optional, for messages about this route.
+    name: str | None = None
     channels: list[str] = Field(min_length=1)
     #: Empty = every figure / topic.
     actors: list[str] = Field(default_factory=list)
@@ -139,11 +248,75 @@ def routing_from_env(settings: AlerterSettings) -> Routing:
     return Routing(channels=channels, routes=routes, default_min_severity=settings.min_severity)
 
 
-def load_routing(settings: AlerterSettings, env: Mapping[str, str]) -> Routing:
-    """The routing in effect: the file named by STANCEWATCH_ROUTING, or the env-only default."""
+@dataclass(frozen=True)
+class KnownIds:
+    """The figure and topic ids of a watchlist: all a route may name."""
+
+    actors: frozenset[str]
+    topics: frozenset[str]
+    #: Which watchlist, for messages.
+    origin: str = "the watchlist"
+
+
+def watchlist_ids(path: str | Path | None) -> KnownIds:
+    """The ids of the watchlist the enricher uses: ``path`` (``STANCEWATCH_WATCHLIST``) or the shipped one.
+
+    Loaded by the enricher's own loader, so both services read one file the same way; that module needs
+    only YAML and pydantic (no spaCy, no model), and this import is deferred to the call.
+    """
+    from services.enricher.watchlist import load_watchlist
+
+    watchlist = load_watchlist(path or None)
+    origin = f"watchlist {path}" if path else "the shipped watchlist"
+    return KnownIds(frozenset(watchlist.by_figure), frozenset(watchlist.by_topic), origin)
+
+
+def closest_id(name: str, known: Iterable[str]) -> str | None:
+    """The known id ``name`` most likely misspells (difflib), or None when none is close."""
+    match = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def route_problems(routing: Routing, known: KnownIds) -> list[str]:
+    """One message per actor or topic a route names that the watchlist lacks (pure).
+
+    Such a route would match nothing, in silence; each message names the route, the key and the
+    closest known id.
+    """
+    problems: list[str] = []
+    for index, route in enumerate(routing.routes):
+        label = f"route {route.name!r}" if route.name else f"the route to {', '.join(route.channels)}"
+        for key, ids, kind in (("actors", known.actors, "figure"), ("topics", known.topics, "topic")):
+            for value in getattr(route, key):
+                if value in ids:
+                    continue
+                guess = closest_id(value, ids)
+                hint = f"did you mean {guess!r}?" if guess else f"known: {', '.join(sorted(ids)[:12])}"
+                problems.append(f"routes.{index}.{key} ({label}): unknown {kind} {value!r} in {known.origin}; {hint}")
+    return problems
+
+
+def check_routes(routing: Routing, known: KnownIds, path: Path) -> None:
+    problems = route_problems(routing, known)
+    if problems:
+        raise RoutingError(f"routing {path}: " + "; ".join(problems))
+
+
+def load_routing(settings: AlerterSettings, env: Mapping[str, str], *, known: KnownIds | None = None) -> Routing:
+    """The routing in effect: the file named by STANCEWATCH_ROUTING, checked against the watchlist, or the
+    env-only default (which names no figure or topic)."""
     if settings.routing is None:
         return routing_from_env(settings)
-    return parse_routing(settings.routing, env, default_min_severity=settings.min_severity)
+    routing = parse_routing(settings.routing, env, default_min_severity=settings.min_severity)
+    if known is None:
+        from services.enricher.errors import WatchlistError
+
+        try:
+            known = watchlist_ids(settings.watchlist)
+        except WatchlistError as exc:
+            raise RoutingError(f"routing {settings.routing}: cannot check routes against the watchlist: {exc}") from exc
+    check_routes(routing, known, settings.routing)
+    return routing
 
 
 def routing_variables(path: Path) -> set[str]:
@@ -181,7 +354,8 @@ def parse_routing(path: Path, env: Mapping[str, str], *, default_min_severity: S
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
-        raise RoutingError(f"routing {path}: {where}: {first.get('msg')}") from exc
+        msg = str(first.get("msg", "")).removeprefix("Value error, ")
+        raise RoutingError(f"routing {path}: {where}: {msg}") from exc
     for name, cfg in routing.channels.items():
         if cfg.url_env:
             if not env.get(cfg.url_env):

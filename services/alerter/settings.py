@@ -25,6 +25,9 @@ class AlerterSettings(ServiceSettings):
     slack_webhook_url: SecretStr | None = None
     #: Path to a routing YAML (channels, routes, digests, quiet hours); replaces the three above.
     routing: Path | None = None
+    #: The watchlist the routing's actors and topics are checked against: the enricher's setting, read
+    #: the same way (empty = the shipped ``services/enricher/watchlist.yaml``).
+    watchlist: str | None = None
     #: Print every routed alert as a JSON line on stdout (a channel named ``console``).
     console_alerts: bool = False
 
@@ -101,7 +104,7 @@ class AlerterSettings(ServiceSettings):
             raise ValueError("must be at least 1s (a delivery needs time for one attempt)")
         return value
 
-    @field_validator("webhook_url", "webhook_secret", "slack_webhook_url", "routing", mode="before")
+    @field_validator("webhook_url", "webhook_secret", "slack_webhook_url", "routing", "watchlist", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # Compose passes optional variables as empty strings (``${VAR:-}``): that means "not configured".

@@ -188,17 +188,21 @@ def main(argv: list[str] | None = None, alert_step: AlertStep | None = None) -> 
         f"{summary.observations} observations, {summary.alerts} alerts -> {args.out}"
     )
     if args.deliver:
-        return deliver(alerts)
+        return deliver(alerts, args.watchlist)
     return 0
 
 
-def deliver(alerts: list[PositionChange]) -> int:
-    """Send replayed alerts through the configured channels; their ids let receivers drop duplicates."""
+def deliver(alerts: list[PositionChange], watchlist: str | None = None) -> int:
+    """Send replayed alerts through the configured channels; their ids let receivers drop duplicates.
+
+    The routing is checked against the watchlist the replay used (``--watchlist``, else the setting).
+    """
     from services.alerter.deliver import deliver_now
     from services.alerter.settings import AlerterSettings
 
+    overrides = {"watchlist": watchlist} if watchlist else {}
     try:
-        outcomes = asyncio.run(deliver_now(alerts, load_settings(AlerterSettings)))
+        outcomes = asyncio.run(deliver_now(alerts, load_settings(AlerterSettings, **overrides)))
     except StancewatchError as exc:
         print(f"stancewatch replay: deliver: {exc}", file=sys.stderr)
         return 1

@@ -121,10 +121,15 @@ def slack_message(alerts: list[PositionChange], *, digest: bool) -> dict[str, An
     blocks: list[dict[str, Any]] = [_header(f"Stancewatch digest: {len(alerts)} position change(s)")]
     shown = 0
     for alert in alerts:
-        # Each entry takes 3 blocks (summary, after, divider); keep one block for the "more" note.
-        if len(blocks) + 3 > MAX_BLOCKS - 1:
+        # Each entry takes 4 blocks (summary, before, after, divider); keep one block for the "more" note.
+        if len(blocks) + 4 > MAX_BLOCKS - 1:
             break
-        blocks += [_section(_summary(alert)), _section(_record_text("After", alert.after)), {"type": "divider"}]
+        blocks += [
+            _section(_summary(alert)),
+            _section(_record_text("Before", alert.before)),
+            _section(_record_text("After", alert.after)),
+            {"type": "divider"},
+        ]
         shown += 1
     if shown < len(alerts):
         note = f"…and {len(alerts) - shown} more (see the alerter's /alerts)"

@@ -9,6 +9,7 @@ import httpx
 from pydantic import SecretStr
 
 from services.alerter.channels.base import Channel, post
+from services.alerter.digest import digest_content
 from services.alerter.signing import sign_headers
 from shared.contracts import PositionChange
 
@@ -17,11 +18,7 @@ def webhook_body(alerts: list[PositionChange], *, delivery_id: str, digest: bool
     """(webhook-id, body). A single alert is sent as itself, keyed by its idempotency id."""
     if not digest and len(alerts) == 1:
         return alerts[0].alert_id, alerts[0].to_json_bytes()
-    payload = {
-        "type": "stancewatch.digest",
-        "delivery_id": delivery_id,
-        "alerts": [json.loads(a.to_json_bytes()) for a in alerts],
-    }
+    payload = {"type": "stancewatch.digest", **digest_content(alerts, delivery_id=delivery_id)}
     return delivery_id, json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
 
