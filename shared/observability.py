@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -127,7 +128,8 @@ class Metrics:
 
     def __init__(self, service: str | None = None, namespace: str = "stancewatch") -> None:
         self.namespace = namespace
-        self.service = service
+        #: Prometheus names allow [a-zA-Z0-9_]: a service called "busy-port" is exposed as busy_port.
+        self.service = re.sub(r"[^a-zA-Z0-9_]", "_", service) if service else None
         self.registry = CollectorRegistry(auto_describe=True)
         self._metrics: dict[str, _Metric] = {}
 
