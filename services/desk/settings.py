@@ -1,4 +1,4 @@
-"""Desk settings: ``STANCEWATCH_DESK_*`` environment variables (keys and secrets as SecretStr, never logged)."""
+"""Desk settings: the `DESK_*` environment variables (with the common prefix; keys and secrets as SecretStr)."""
 
 from __future__ import annotations
 
