@@ -54,6 +54,11 @@ def from_us(value: int | None) -> datetime | None:
     return None if value is None else EPOCH + timedelta(microseconds=int(value))
 
 
+def at_us(value: int) -> datetime:
+    """A NOT NULL time column."""
+    return EPOCH + timedelta(microseconds=int(value))
+
+
 def migrations() -> list[tuple[int, str, str]]:
     """(version, file name, SQL) of every numbered file in ``services/desk/migrations``, in order."""
     found = []
@@ -438,7 +443,7 @@ class SqlStore(Store):
             list(alert_ids),
         )
         for r in rows:
-            out[r[1]].append(DeliveryRow(r[0], r[1], r[2], r[3], int(r[4]), r[5], r[6], from_us(r[7])))  # type: ignore[arg-type]
+            out[r[1]].append(DeliveryRow(r[0], r[1], r[2], r[3], int(r[4]), r[5], r[6], at_us(r[7])))
         return out
 
     @staticmethod
@@ -454,7 +459,7 @@ class SqlStore(Store):
             corrected_stance=row[7],
             note=row[8],
             author=row[9],
-            created_at=from_us(row[10]),
+            created_at=at_us(row[10]),
         )
 
     async def _feedback_for_alerts(self, alert_ids: Sequence[str]) -> dict[str, list[Feedback]]:
