@@ -17,7 +17,7 @@ TOOLS_BIN := $(CURDIR)/.cache/tools/bin
 KUSTOMIZE_VERSION := v5.8.2
 KUBE_SCORE_VERSION := v1.20.0
 
-.PHONY: install deploy-tools kafka-up kafka-down kafka-status test unit lint demo bench clean
+.PHONY: install deploy-tools browser kafka-up kafka-down kafka-status test unit lint demo bench clean
 
 install: $(VENV)/.installed
 
@@ -42,6 +42,19 @@ $(TOOLS_BIN)/.kube-score-$(KUBE_SCORE_VERSION):
 	GOBIN=$(TOOLS_BIN) GOTOOLCHAIN=local $(GO) install github.com/zegl/kube-score/cmd/kube-score@$(KUBE_SCORE_VERSION)
 	@touch $@
 
+# The desk's browser test drives the system's chromium through chromedriver (Debian packages; nothing is
+# downloaded at run time). As root with apt-get they are installed when missing; otherwise it says why that test skips.
+CHROMIUM ?= /usr/bin/chromium
+CHROMEDRIVER ?= /usr/bin/chromedriver
+browser:
+	@if [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "browser: installing chromium and chromium-driver for the desk's browser test"; \
+	  { apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium chromium-driver >/dev/null 2>&1; }; } || \
+	  echo "browser: apt-get could not install chromium chromium-driver: the desk's browser test will skip" >&2; \
+	else echo "browser: no $(CHROMIUM) or $(CHROMEDRIVER), and no root apt-get to install them: the desk's browser test will skip" >&2; fi
+
 kafka-up:
 	@$(KAFKA) start
 
@@ -52,7 +65,7 @@ kafka-status:
 	@$(KAFKA) status
 
 # Installs everything, starts Kafka (unless one already runs), runs every test, stops what it started.
-test: install deploy-tools
+test: install deploy-tools browser
 	@started=0; \
 	if ! $(KAFKA) status >/dev/null 2>&1; then $(KAFKA) start || exit 1; started=1; fi; \
 	status=0; $(PY) -m pytest $(PYTEST_ARGS) || status=$$?; \

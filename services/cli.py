@@ -14,6 +14,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "ingester": ("services.ingester.__main__", "main", "run the ingester service (feeds -> articles topic)"),
     "enricher": ("services.enricher.__main__", "main", "run the enricher service (articles -> observations)"),
     "alerter": ("services.alerter.__main__", "main", "run the alerter service (observations -> alerts)"),
+    "desk": ("services.desk.__main__", "main", "serve the newsroom desk (positions, evidence, feedback)"),
     "ingest": ("services.ingester.oneshot", "main", "poll a feed list once, write articles as JSON lines"),
     "replay": ("services.replay.__main__", "main", "push an articles file through enrich + alert logic"),
     "evaluate": ("services.evaluate.__main__", "main", "measure the stance judgement on the labelled sets"),

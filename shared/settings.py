@@ -32,6 +32,7 @@ SERVICE_SETTINGS: dict[str, str] = {
     "ingester": "services.ingester.settings:IngesterSettings",
     "enricher": "services.enricher.settings:EnricherSettings",
     "alerter": "services.alerter.settings:AlerterSettings",
+    "desk": "services.desk.settings:DeskSettings",
 }
 
 #: Variables the project reads outside the settings classes, and who reads them.
