@@ -182,3 +182,10 @@ def test_a_wheel_whose_record_disagrees_with_its_files_is_refused(installed: Pat
     wheel = build_wheel(installed, tmp_path, corrupt_record=True)
     with pytest.raises(ProvenanceError, match="does not match the wheel's RECORD"):
         manifest_from_wheel(wheel, lock_pinning(wheel, tmp_path))
+
+
+def test_a_lock_line_pinning_a_wheel_by_url_is_read_by_its_name(tmp_path: Path) -> None:
+    lock = tmp_path / "official.txt"
+    url = "https://example.org/en_core_web_sm-3.8.0-py3-none-any.whl"
+    lock.write_text(f"en_core_web_sm @ {url} --hash=sha256:{'ab' * 32}\nother==1 --hash=sha256:{'cd' * 32}\n")
+    assert locked_hashes(lock, "en-core-web-sm") == {"ab" * 32}
