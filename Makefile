@@ -24,6 +24,7 @@ install: $(VENV)/.installed
 # Everything comes from hashed locks, wheels only: the dev lock (the runtime lock plus the dev extra, same
 # pins), then the project itself without dependencies or an isolated build (its setuptools is the locked
 # one), then the judge's encoder. The spaCy model's files are then checked against their manifest.
+# Wheels only: a dependency that publishes no wheel for the target cannot be added without relaxing that.
 LOCK := requirements.lock
 DEV_LOCK := requirements-dev.lock
 PIP_LOCKED := --require-hashes --only-binary :all:
