@@ -1,4 +1,4 @@
-# One image runs any stancewatch service: `stancewatch ingester|enricher|alerter|topics`.
+# One image runs any stancewatch service: `stancewatch ingester|enricher|alerter|desk|topics`.
 # The base is the exact Python the locks are made and tested with (3.11.7 on Debian 12 bookworm, glibc 2.36);
 # override it whole, e.g. with a digest: --build-arg PYTHON_IMAGE=python:3.11.7-slim-bookworm@sha256:...
 ARG PYTHON_IMAGE=python:3.11.7-slim-bookworm
@@ -28,7 +28,10 @@ COPY services ./services
 # then the spaCy model's files are checked against their manifest before the image exists.
 RUN pip install --no-deps --no-build-isolation . \
  && python -m shared.model_provenance \
- && useradd --system --uid 10001 stancewatch
+ && useradd --system --uid 10001 stancewatch \
+ && install -d -o stancewatch -m 0750 /var/lib/stancewatch/desk
+# The desk's SQLite file (a volume in compose and Kubernetes; owned by the user, so a fresh volume is writable).
+ENV STANCEWATCH_DESK_DATA_DIR=/var/lib/stancewatch/desk
 USER stancewatch
 ENTRYPOINT ["stancewatch"]
 CMD ["--help"]

@@ -34,7 +34,7 @@ SCHEMA = Path(__file__).parent / "schemas" / "strimzi-kafkatopic-v1.yaml"
 #: kube-score judges against the oldest Kubernetes that Strimzi 0.51 and later support.
 KUBERNETES_VERSION = "v1.30"
 APP_NAMESPACE = "stancewatch"
-SERVICES = ("ingester", "enricher", "alerter")
+SERVICES = ("ingester", "enricher", "alerter", "desk")
 #: The services that fetch from outside the cluster: feeds and pages; webhooks and Slack.
 INTERNET_CLIENTS = {"ingester", "alerter"}
 
@@ -179,14 +179,21 @@ def test_kube_score_as_run_here_fails_a_deployment_stripped_of_its_hardening(res
         assert finding in result.stdout, finding
 
 
-def test_the_only_kube_score_check_switched_off_is_the_single_ingesters_replica_count(resources: list[Doc]) -> None:
+def test_the_only_kube_score_checks_switched_off_are_those_of_the_single_writer_deployments(
+    resources: list[Doc],
+) -> None:
     ignored = {
         d["metadata"]["name"]: d["metadata"]["annotations"]["kube-score/ignore"]
         for d in resources
         if "kube-score/ignore" in d["metadata"].get("annotations", {})
     }
-    assert ignored == {"stancewatch-ingester": "deployment-replicas"}
+    assert ignored == {
+        "stancewatch-ingester": "deployment-replicas",
+        "stancewatch-desk": "deployment-replicas,deployment-strategy",
+    }
     assert deployment(resources, "ingester")["spec"]["replicas"] == 1
+    desk = deployment(resources, "desk")["spec"]
+    assert (desk["replicas"], desk["strategy"]["type"]) == (1, "Recreate")  # one SQLite writer at a time
 
 
 @pytest.fixture(scope="module")
@@ -272,7 +279,9 @@ def test_every_pod_meets_the_restricted_pod_security_standard(resources: list[Do
     assert not any(pod.get(k) for k in ("hostNetwork", "hostPID", "hostIPC"))
     assert pod["automountServiceAccountToken"] is False
     for volume in pod.get("volumes", []):
-        assert set(volume) - {"name"} <= {"configMap", "emptyDir", "secret", "projected", "downwardAPI"}, volume
+        # The restricted standard's volume types (the desk keeps its SQLite file on a claim).
+        allowed = {"configMap", "emptyDir", "secret", "projected", "downwardAPI", "persistentVolumeClaim"}
+        assert set(volume) - {"name"} <= allowed, volume
     for container in pod.get("initContainers", []) + pod["containers"]:
         context = container["securityContext"]
         assert context["allowPrivilegeEscalation"] is False, container["name"]
@@ -331,9 +340,16 @@ def test_pods_accept_connections_only_on_their_http_port_from_their_namespace_an
     peers = []
     for rule in (rule for p in policies for rule in p["spec"].get("ingress", [])):
         assert rule.get("ports"), "a rule without ports opens every port"
+        assert rule.get("from"), "a rule without peers admits everyone"
+        if service == "desk" and [p["port"] for p in rule["ports"]] == ["desk"]:
+            # The desk's page is for people, through whatever ingress the cluster has: any namespace,
+            # that port only (writes need a key or a session).
+            assert rule["from"] == [{"namespaceSelector": {}}] and rule["ports"] == [
+                {"protocol": "TCP", "port": "desk"}
+            ]
+            continue
         for port in rule["ports"]:
             assert port.get("protocol", "TCP") == "TCP" and port["port"] in ("http", ports["http"]), port
-        assert rule.get("from"), "a rule without peers admits everyone"
         peers += rule["from"]
     same_namespace = {"podSelector": {}}
     monitoring = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
@@ -361,10 +377,14 @@ def test_pods_reach_dns_and_the_kafka_brokers_and_only_the_ingester_and_alerter_
         elif rule["to"] == [kafka]:
             assert ports == {("TCP", kafka_port)}
             reached.add("kafka")
+        elif rule["to"] == [{"namespaceSelector": {}}]:
+            assert ports == {("TCP", 5432)}, rule  # a PostgreSQL in the cluster, nothing else
+            reached.add("postgresql")
         else:
             assert all("ipBlock" in peer for peer in rule["to"]) and ports == {("TCP", 80), ("TCP", 443)}, rule
             reached.add("internet")
-    assert reached == {"dns", "kafka"} | ({"internet"} if service in INTERNET_CLIENTS else set())
+    expected = {"dns", "kafka"} | ({"internet"} if service in INTERNET_CLIENTS else set())
+    assert reached == expected | ({"postgresql"} if service == "desk" else set())
     rules = egress_rules(resources, dep)
     for port in (80, 443):
         for public in ("203.0.113.7", "2001:db8::7"):  # documentation addresses: outside every excepted range

@@ -23,6 +23,7 @@ SETTINGS = {
     "ingester": ("services.ingester.settings", "IngesterSettings"),
     "enricher": ("services.enricher.settings", "EnricherSettings"),
     "alerter": ("services.alerter.settings", "AlerterSettings"),
+    "desk": ("services.desk.settings", "DeskSettings"),
 }
 
 
