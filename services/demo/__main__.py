@@ -30,6 +30,8 @@ from services.demo.render import render_alert
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA = ROOT / "deploy" / "kafka" / "kafka.sh"
 SERVICES = ("ingester", "enricher", "alerter")
+#: Where the demo serves the desk when that port is free (the port compose and Kubernetes use).
+DESK_PORT = 8090
 
 
 def free_port() -> int:
@@ -191,6 +193,8 @@ def run_on_kafka(args: argparse.Namespace) -> int:
                     alert_grace=DEMO_ALERT_GRACE,
                 ),
             )
+        desk_url, desk_key = start_desk(pipeline, bootstrap, prefix, log_dir)
+        print(f"demo: the desk is at {desk_url} (log in with the key {desk_key} to correct the machine)\n")
         started = time.monotonic()
         announced = False
         while not stopping:
@@ -220,6 +224,28 @@ def run_on_kafka(args: argparse.Namespace) -> int:
             f"{stats.duplicates} duplicates dropped, {len(stats.rejected)} rejected"
         )
     return 0
+
+
+def start_desk(pipeline: Pipeline, bootstrap: str, prefix: str, log_dir: Path) -> tuple[str, str]:
+    """The desk on the demo's topics, its store under the demo's directory; a fresh key for this run."""
+    port = DESK_PORT if not _port_taken(DESK_PORT) else free_port()
+    key = secrets.token_urlsafe(18)
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "STANCEWATCH_BUS": "kafka",
+        "STANCEWATCH_TOPIC_PREFIX": prefix,
+        "STANCEWATCH_HTTP_HOST": "127.0.0.1",
+        "STANCEWATCH_HTTP_PORT": str(free_port()),
+        "STANCEWATCH_LOG_JSON": "1",
+        "STANCEWATCH_DESK_HOST": "127.0.0.1",
+        "STANCEWATCH_DESK_PORT": str(port),
+        "STANCEWATCH_DESK_DATA_DIR": str(log_dir / "desk"),
+        "STANCEWATCH_DESK_API_KEYS": f"demo:{key}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    pipeline.start("desk", env)
+    return f"http://127.0.0.1:{port}/", key
 
 
 async def run_in_memory(args: argparse.Namespace) -> int:

@@ -10,10 +10,10 @@ PROGRESS_METRICS: tuple[tuple[str, str, str], ...] = (
     ("feed polls", "ingester", "stancewatch_ingester_polls_total"),
     ("304s", "ingester", "stancewatch_ingester_not_modified_total"),
     ("articles", "ingester", "stancewatch_ingester_articles_published_total"),
-    ("enriched", "enricher", "stancewatch_articles_enriched_total"),
-    ("observations", "enricher", "stancewatch_observations_total"),
-    ("alerts", "alerter", "stancewatch_alerts_total"),
-    ("deliveries", "alerter", "stancewatch_deliveries_total"),
+    ("enriched", "enricher", "stancewatch_enricher_articles_enriched_total"),
+    ("observations", "enricher", "stancewatch_enricher_observations_total"),
+    ("alerts", "alerter", "stancewatch_alerter_alerts_total"),
+    ("deliveries", "alerter", "stancewatch_alerter_deliveries_total"),
 )
 
 

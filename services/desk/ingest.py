@@ -27,9 +27,9 @@ class Ingest:
             topics.feedback.name: "feedback",
         }
         m = metrics or Metrics()
-        self._stored = m.counter("desk_records_stored_total", "Records written to the desk's store", ["topic"])
+        self._stored = m.counter("records_stored_total", "Records written to the desk's store", ["topic"])
         self._refused = m.counter(
-            "desk_records_refused_total", "Records the desk could not read (dead-lettered)", ["topic", "reason"]
+            "records_refused_total", "Records the desk could not read (dead-lettered)", ["topic", "reason"]
         )
 
     @property

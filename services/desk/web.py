@@ -129,15 +129,13 @@ class DeskApp:
         self.metrics = metrics or Metrics()
         self.ready = ready
         self.problems = problems
-        self._requests = self.metrics.counter(
-            "desk_http_requests_total", "Requests the desk answered", ["route", "status"]
-        )
-        self._seconds = self.metrics.histogram("desk_http_seconds", "Time to answer one request", ["route"])
+        self._requests = self.metrics.counter("http_requests_total", "Requests the desk answered", ["route", "status"])
+        self._seconds = self.metrics.histogram("http_seconds", "Time to answer one request", ["route"])
         self._auth_failures = self.metrics.counter(
-            "desk_auth_failures_total", "Refused credentials or CSRF tokens", ["kind"]
+            "auth_failures_total", "Refused credentials or CSRF tokens", ["kind"]
         )
         self._feedback = self.metrics.counter(
-            "desk_feedback_published_total", "Feedback events published", ["verdict", "via"]
+            "feedback_published_total", "Feedback events published", ["verdict", "via"]
         )
         self._css = resources.files("services.desk").joinpath("static/desk.css").read_text(encoding="utf-8")
 

@@ -126,7 +126,7 @@ async def _equals(pending: object, expected: object) -> bool:
 async def _consumed(http: httpx.AsyncClient, url: str, at_least: int) -> bool:
     """Whether the desk's consumer has handled ``at_least`` records (its own metric)."""
     text = (await http.get(f"{url}/metrics")).text
-    line = next((ln for ln in text.splitlines() if ln.startswith("stancewatch_messages_processed_total{")), "")
+    line = next((ln for ln in text.splitlines() if ln.startswith("stancewatch_desk_messages_processed_total{")), "")
     return bool(line) and float(line.rsplit(" ", 1)[1]) >= at_least
 
 
