@@ -1,0 +1,40 @@
+"""Helpers for fault tests that run services as processes: readiness, group assignments from their logs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+
+
+async def readiness(client: httpx.AsyncClient, port: int) -> int:
+    """The status of a service's /readyz (0 when it does not answer)."""
+    try:
+        return (await client.get(f"http://127.0.0.1:{port}/readyz", timeout=2)).status_code
+    except httpx.HTTPError:
+        return 0
+
+
+def assignment(log: Path, group: str) -> set[tuple[str, int]] | None:
+    """The partitions a process holds in ``group``: its last "partitions assigned" log line (None before one)."""
+    held: set[tuple[str, int]] | None = None
+    if not log.exists():
+        return None
+    for line in log.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("msg") == "partitions assigned" and entry.get("group") == group:
+            held = {(tp.rpartition(":")[0], int(tp.rpartition(":")[2])) for tp in entry.get("partitions", [])}
+    return held
+
+
+def settled(logs: list[Path], group: str, topic: str, partitions: int) -> bool:
+    """Every process holds some of ``topic`` in ``group``, and together each partition exactly once."""
+    held = [assignment(log, group) for log in logs]
+    if any(h is None for h in held):
+        return False
+    parts = [sorted(p for t, p in h or () if t == topic) for h in held]
+    return all(parts) and sorted(p for ps in parts for p in ps) == list(range(partitions))
