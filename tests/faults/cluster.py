@@ -7,6 +7,10 @@ from pathlib import Path
 
 import httpx
 
+from shared.bus import Bus
+from shared.contracts import DeliveryOutcome, DeliveryTask
+from shared.topics import Topics
+
 
 async def readiness(client: httpx.AsyncClient, port: int) -> int:
     """The status of a service's /readyz (0 when it does not answer)."""
@@ -38,3 +42,10 @@ def settled(logs: list[Path], group: str, topic: str, partitions: int) -> bool:
         return False
     parts = [sorted(p for t, p in h or () if t == topic) for h in held]
     return all(parts) and sorted(p for ps in parts for p in ps) == list(range(partitions))
+
+
+async def all_recorded(bus: Bus, topics: Topics) -> bool:
+    """Every delivery task on the topic has a ``delivered`` outcome: the alerters have nothing left to send."""
+    tasks = {r.decode(DeliveryTask).delivery_id for r in await bus.read_all(topics.deliveries.name)}
+    outcomes = [r.decode(DeliveryOutcome) for r in await bus.read_all(topics.delivery_outcomes.name)]
+    return tasks <= {o.delivery_id for o in outcomes if o.status == "delivered"}

@@ -28,10 +28,9 @@ from services.alerter.lanes import lane_group
 from services.demo.__main__ import Pipeline, free_port, new_secret, service_env
 from services.demo.receiver import WebhookReceiver
 from shared.bus import KafkaBus
-from shared.contracts import DeliveryOutcome, DeliveryTask
 from shared.topics import Topics
 from tests.alerter.factories import obs
-from tests.faults.cluster import assignment, readiness, settled
+from tests.faults.cluster import all_recorded, assignment, readiness, settled
 from tests.support import wait_until
 
 FIGURES = 60
@@ -133,13 +132,7 @@ async def test_a_killed_alerter_s_partitions_are_taken_over_and_every_alert_is_n
         taken_over = [a for r, a in accepted if a > 0 and r.alert.key in victim_keys]
         figures |= {"first_delivery_after_kill_s": round(min(after), 1), "takeover_s": round(min(taken_over), 1)}
 
-        async def all_recorded() -> bool:
-            """Every task on the topic has its final outcome: the survivor has nothing left to send."""
-            tasks = {r.decode(DeliveryTask).delivery_id for r in await kafka_bus.read_all(topics.deliveries.name)}
-            outcomes = [r.decode(DeliveryOutcome) for r in await kafka_bus.read_all(topics.delivery_outcomes.name)]
-            return tasks <= {o.delivery_id for o in outcomes if o.status == "delivered"}
-
-        await wait_until(all_recorded, 30)
+        await wait_until(lambda: all_recorded(kafka_bus, topics), 30)  # nothing left that could arrive late
         assert pipeline.dead() == [victim], f"the survivor exited: {pipeline.tail(survivor)}"
     finally:
         pipeline.stop()
