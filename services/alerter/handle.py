@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -104,12 +105,16 @@ class ObservationHandler:
     async def _load_owned(self) -> None:
         missing = self.owned - self.store.loaded if self.owned is not None else set()
         if missing:
+            t0 = time.perf_counter()
             n_pos, n_alerts = await self.store.rebuild(missing)
+            seconds = round(time.perf_counter() - t0, 3)
             log.info(
-                "partitions loaded: %s (%d positions, %d alerts)",
+                "partitions loaded: %s (%d positions, %d alerts) in %.2fs",
                 sorted(missing),
                 n_pos,
                 n_alerts,
+                seconds,
+                extra={"partitions": sorted(missing), "seconds": seconds},
             )
 
     async def flush_due(self) -> int:

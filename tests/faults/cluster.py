@@ -23,16 +23,24 @@ async def readiness(client: httpx.AsyncClient, port: int) -> int:
 def assignment(log: Path, group: str) -> set[tuple[str, int]] | None:
     """The partitions a process holds in ``group``: its last "partitions assigned" log line (None before one)."""
     held: set[tuple[str, int]] | None = None
-    if not log.exists():
-        return None
-    for line in log.read_text(errors="replace").splitlines():
+    for entry in log_entries(log, "partitions assigned"):
+        if entry.get("group") == group:
+            parts = entry.get("partitions", [])
+            held = {(tp.rpartition(":")[0], int(tp.rpartition(":")[2])) for tp in parts}  # type: ignore[union-attr]
+    return held
+
+
+def log_entries(log: Path, msg_prefix: str) -> list[dict[str, object]]:
+    """The JSON log lines of a process whose message starts with ``msg_prefix``, in order."""
+    out = []
+    for line in log.read_text(errors="replace").splitlines() if log.exists() else []:
         try:
             entry = json.loads(line)
         except ValueError:
             continue
-        if isinstance(entry, dict) and entry.get("msg") == "partitions assigned" and entry.get("group") == group:
-            held = {(tp.rpartition(":")[0], int(tp.rpartition(":")[2])) for tp in entry.get("partitions", [])}
-    return held
+        if isinstance(entry, dict) and str(entry.get("msg", "")).startswith(msg_prefix):
+            out.append(entry)
+    return out
 
 
 def settled(logs: list[Path], group: str, topic: str, partitions: int) -> bool:

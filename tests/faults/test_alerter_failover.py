@@ -8,7 +8,7 @@ positions and grace-pending changes (rebuilt from ``positions``), queued deliver
 minus what ``delivery-outcomes`` says was sent) and the lane itself.
 
 Exactly once, as the receiver sees it: delivery is at-least-once under a stable ``webhook-id``
-(``alert_id:channel``) and the receiver drops a repeated id, so every expected shift must be
+(the alert's id) and the receiver drops a repeated id, so every expected shift must be
 *notified* exactly once (one alert, one id), nothing else may arrive, and repeated ids (a delivery the
 killed instance made but had not yet recorded) are counted: at most the one in flight at the kill.
 """
@@ -30,7 +30,7 @@ from services.demo.receiver import WebhookReceiver
 from shared.bus import KafkaBus
 from shared.topics import Topics
 from tests.alerter.factories import obs
-from tests.faults.cluster import all_recorded, assignment, readiness, settled
+from tests.faults.cluster import all_recorded, assignment, log_entries, readiness, settled
 from tests.support import wait_until
 
 FIGURES = 60
@@ -133,6 +133,8 @@ async def test_a_killed_alerter_s_partitions_are_taken_over_and_every_alert_is_n
         figures |= {"first_delivery_after_kill_s": round(min(after), 1), "takeover_s": round(min(taken_over), 1)}
 
         await wait_until(lambda: all_recorded(kafka_bus, topics), 30)  # nothing left that could arrive late
+        loads = log_entries(tmp_path / f"{survivor}.log", "partitions loaded")
+        figures["load_s"] = float(loads[-1]["seconds"])  # type: ignore[arg-type]  # the takeover's load
         assert pipeline.dead() == [victim], f"the survivor exited: {pipeline.tail(survivor)}"
     finally:
         pipeline.stop()
