@@ -76,6 +76,7 @@ async def serve(
         client_id=f"stancewatch-{name}",
         replication_factor=settings.replication_factor,
         security=KafkaSecurity.from_settings(settings),
+        group=settings.group_timeouts(),
     )
     topics = Topics(prefix=settings.topic_prefix)
     metrics = Metrics(service=name)

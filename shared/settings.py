@@ -19,6 +19,7 @@ from typing import Literal, TypeVar
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.bus.base import GroupTimeouts
 from shared.errors import ConfigError
 
 ENV_PREFIX = "STANCEWATCH_"
@@ -68,7 +69,14 @@ class ServiceSettings(BaseSettings):
         min_length=3,
     )
 
-    @field_validator("broker_probe_interval", "broker_max_outage", "stall_after", mode="before")
+    @field_validator(
+        "broker_probe_interval",
+        "broker_max_outage",
+        "stall_after",
+        "kafka_session_timeout",
+        "kafka_heartbeat_interval",
+        mode="before",
+    )
     @classmethod
     def _service_duration(cls, value: object) -> object:
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -103,6 +111,11 @@ class ServiceSettings(BaseSettings):
     create_topics: bool = True
     #: Replication factor for topics this service creates (3 on a production cluster).
     replication_factor: int = Field(default=1, ge=1, le=10)
+    #: A consumer silent this long (killed, host lost) is dropped from its group and its partitions move to
+    #: the other instances: it bounds fail-over (README, Reliability). The broker accepts 6s to 30m by default.
+    kafka_session_timeout: timedelta = timedelta(seconds=10)
+    #: How often consumers tell the group they are alive; they learn of a rebalance on their next beat.
+    kafka_heartbeat_interval: timedelta = timedelta(seconds=1)
 
     #: How every Kafka client (producer, consumers, admin) talks to the broker: see README, Kafka security.
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
@@ -136,6 +149,23 @@ class ServiceSettings(BaseSettings):
         if value is not None and not value.is_file():
             raise ValueError(f"no such file: {value}")
         return value
+
+    @model_validator(mode="after")
+    def _group_timeouts(self) -> ServiceSettings:
+        if not timedelta(0) < self.kafka_heartbeat_interval < self.kafka_session_timeout:
+            raise ValueError(
+                "STANCEWATCH_KAFKA_HEARTBEAT_INTERVAL must be positive and below STANCEWATCH_KAFKA_SESSION_TIMEOUT "
+                f"({self.kafka_heartbeat_interval.total_seconds():g}s, "
+                f"{self.kafka_session_timeout.total_seconds():g}s)"
+            )
+        return self
+
+    def group_timeouts(self) -> GroupTimeouts:
+        """The consumer-group timeouts every consumer of this service is built with."""
+        return GroupTimeouts(
+            session_timeout_ms=int(self.kafka_session_timeout.total_seconds() * 1000),
+            heartbeat_interval_ms=int(self.kafka_heartbeat_interval.total_seconds() * 1000),
+        )
 
     @model_validator(mode="after")
     def _kafka_security_consistent(self) -> ServiceSettings:

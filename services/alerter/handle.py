@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -62,6 +63,8 @@ class ObservationHandler:
         self._routed = m.counter("alerts_routed_total", "Delivery tasks queued", ["channel", "mode"])
         #: The observation path and the grace tick share the detector: one decision at a time.
         self._lock = asyncio.Lock()
+        #: Partitions of ``observations`` this instance holds (None: not told, e.g. the in-memory bus).
+        self.owned: set[int] | None = None
 
     async def __call__(self, rec: Record) -> None:
         obs = rec.decode(StanceObservation)
@@ -77,10 +80,48 @@ class ObservationHandler:
         result = "alert" if detection.alerts else "corroboration" if detection.corroborated else "recorded"
         self._observations.inc(result=result)
 
+    async def assigned(self, partitions: set[int]) -> None:
+        """A rebalance gave this instance ``partitions``: forget any others, load these now.
+
+        Loaded at once, not on their next observation: a partition taken over from an instance that died
+        holds changes still in their grace (on the positions topic, with the time their records arrived),
+        and the grace tick can only make final what is loaded. A load the broker fails is retried by the tick.
+        """
+        async with self._lock:
+            self.owned = set(partitions)
+            self.store.release(self.store.loaded - self.owned)
+            try:
+                await self._load_owned()
+            except BusError as exc:
+                log.warning("loading assigned partitions failed, the grace tick retries: %s", exc)
+
+    async def revoked(self, partitions: set[int]) -> None:
+        """Partitions moved away: forget them, between two decisions (never during one)."""
+        async with self._lock:
+            if self.owned is not None:
+                self.owned -= partitions
+            self.store.release(partitions)
+
+    async def _load_owned(self) -> None:
+        missing = self.owned - self.store.loaded if self.owned is not None else set()
+        if missing:
+            t0 = time.perf_counter()
+            n_pos, n_alerts = await self.store.rebuild(missing)
+            seconds = round(time.perf_counter() - t0, 3)
+            log.info(
+                "partitions loaded: %s (%d positions, %d alerts) in %.2fs",
+                sorted(missing),
+                n_pos,
+                n_alerts,
+                seconds,
+                extra={"partitions": sorted(missing), "seconds": seconds},
+            )
+
     async def flush_due(self) -> int:
         """Publish the changes whose grace period has passed since their records arrived; returns alerts sent."""
         sent = 0
         async with self._lock:
+            await self._load_owned()
             for detection in self.detector.due():
                 partition = self.store.partition_of.get(detection.position.key, 0)
                 await self._publish(detection, partition)

@@ -31,7 +31,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
 from services.alerter.deliver import Deliverer, SeriesResult, outcome_of
 from services.alerter.digest import DIGEST_PREFIX, DigestBuffer, is_held
@@ -44,6 +44,7 @@ from shared.topics import Topics
 log = logging.getLogger("stancewatch.alerter.deliver")
 
 Clock = Callable[[], datetime]
+M = TypeVar("M", DeliveryTask, DeliveryOutcome)
 #: Outcomes after which a task is never tried again.
 FINISHED = ("delivered", "dead-lettered")
 #: From "within a second" to a day-old backfill.
@@ -140,6 +141,9 @@ class DeliveryLane:
         self.digests = DigestBuffer()
         #: Set by a failed series, cleared by a delivery.
         self.circuit: Circuit | None = None
+        #: Whether this instance runs the lane (holds the partition its tasks are on): only then does it
+        #: flush digests. True until a rebalance says otherwise (one instance, the in-memory bus).
+        self.holds = True
         m = metrics or Metrics()
         self._outcomes = m.counter("deliveries_total", "Delivery attempt series by outcome", ["channel", "status"])
         self._skipped = m.counter("deliveries_skipped_total", "Tasks already delivered (redelivered)", ["channel"])
@@ -165,6 +169,43 @@ class DeliveryLane:
         self.done |= {o.delivery_id for o in outcomes if o.status in FINISHED}
         self.digests.rebuild(tasks)
         self._count_held()
+
+    async def assigned(self, partitions: set[tuple[str, int]]) -> None:
+        """A rebalance: if this instance now runs the lane, take its state over from the topics.
+
+        An instance that died held delivered ids and digest items only in memory, and its last batch of
+        tasks was not committed: read back from ``delivery-outcomes`` and ``deliveries``, its successor
+        skips what was delivered and holds what was held. (A delivery made but not yet recorded when
+        it died is made again, under the same ``webhook-id``.)
+        """
+        topic = self.topics.deliveries.name
+        mine = {p for t, p in partitions if t == topic}
+        outcomes = [
+            o
+            for o in _decoded(await self.bus.read_all(self.topics.delivery_outcomes.name), DeliveryOutcome)
+            if o.channel == self.channel
+        ]
+        records = [r for r in await self.bus.read_all(topic) if r.key == self.channel]
+        tasks = [t for t in _decoded(records, DeliveryTask) if t.channel == self.channel]
+        on = {r.partition for r in records}
+        self.holds = bool(on & mine) if on else bool(mine)
+        # Swapped in with no await in between: the lane never handles a task against half a state.
+        self.digests = DigestBuffer()  # when another instance runs the lane: nothing here to flush
+        if self.holds:
+            self.done = set()
+            self.rebuild(outcomes, tasks)
+        log.info(
+            "lane %s: %s",
+            self.channel,
+            f"taken over ({len(self.done)} finished, {self._held()} held)" if self.holds else "run elsewhere",
+            extra={"channel": self.channel},
+        )
+
+    async def revoked(self, partitions: set[tuple[str, int]]) -> None:
+        self.holds = False
+
+    def _held(self) -> int:
+        return sum(len(v) for v in self.digests.pending.values())
 
     async def handle(self, rec: Record) -> None:
         task = rec.decode(DeliveryTask)
@@ -275,6 +316,8 @@ class DeliveryLane:
 
     async def flush_digests(self) -> int:
         """Queue a digest task for every held group that is due; returns how many."""
+        if not self.holds:
+            return 0
         due = self.digests.due(self.clock())
         for task in due:
             await self.enqueue(task)
@@ -296,6 +339,17 @@ class DeliveryLane:
         outcome = outcome_of(task, result, self.clock())
         await self.bus.publish(self.topics.delivery_outcomes.name, outcome, key=task.delivery_id)
         self._outcomes.inc(channel=task.channel, status=result.status)
+
+
+def _decoded(records: list[Record], model: type[M]) -> list[M]:
+    """The records that decode (a bad one was dead-lettered when it was handled)."""
+    out = []
+    for rec in records:
+        try:
+            out.append(rec.decode(model))
+        except PoisonMessage:
+            continue
+    return out
 
 
 def _log_keys(task: DeliveryTask) -> dict[str, str]:

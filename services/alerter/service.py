@@ -76,8 +76,9 @@ async def body(
         dead_letter_topic=ctx.topics.dead_letters.name,
         metrics=ctx.metrics,
         watchdog=ctx.watchdog,
-        # Forget the positions of partitions that moved to another instance.
-        on_revoked=lambda revoked: store.release({p for t, p in revoked if t == observations_topic}),
+        # Forget the positions of partitions that moved to another instance; load those that came.
+        on_revoked=lambda revoked: handler.revoked({p for t, p in revoked if t == observations_topic}),
+        on_assigned=lambda assigned: handler.assigned({p for t, p in assigned if t == observations_topic}),
     )
     deliveries = {
         lane.channel: ConsumerLoop(
@@ -88,6 +89,9 @@ async def body(
             dead_letter_topic=ctx.topics.dead_letters.name,
             metrics=ctx.metrics,
             watchdog=ctx.watchdog,
+            # A lane taken over (its instance died) starts from what the topics say was delivered and held.
+            on_revoked=lane.revoked,
+            on_assigned=lane.assigned,
         )
         for lane in lanes
     }

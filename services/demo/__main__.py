@@ -84,18 +84,22 @@ def service_env(
 
 
 class Pipeline:
-    """The three services as child processes; stops them in reverse order, gracefully first."""
+    """The services as child processes; stops them in reverse order, gracefully first.
+
+    Each process has a name of its own; ``command`` (the name by default) says which service it runs,
+    so two instances of one service (``alerter-a``, ``alerter-b``) can run side by side.
+    """
 
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.ports: dict[str, int] = {}
 
-    def start(self, name: str, env: dict[str, str]) -> None:
+    def start(self, name: str, env: dict[str, str], command: str | None = None) -> None:
         self.ports[name] = int(env["STANCEWATCH_HTTP_PORT"])
         log = open(self.log_dir / f"{name}.log", "ab")
         self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", name],
+            [sys.executable, "-m", "services.cli", command or name],
             env=env,
             cwd=ROOT,
             stdout=log,

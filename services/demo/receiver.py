@@ -43,8 +43,12 @@ class WebhookReceiver:
         host: str = "127.0.0.1",
         port: int = 0,
         clock: Callable[[], float] = time.time,
+        answer_after_s: float = 0.0,
     ) -> None:
         self.secret = secret
+        #: A slow endpoint (fault tests): each request is taken in only this long after it arrived, so
+        #: deliveries queue up at the sender, and a sender killed meanwhile never sees the answer.
+        self.answer_after_s = answer_after_s
         self.stats = ReceiverStats()
         self._seen: set[str] = set()
         self._lock = threading.Lock()
@@ -60,7 +64,10 @@ class WebhookReceiver:
                     self.send_error(413)
                     return
                 body = self.rfile.read(length)
-                status = outer.accept(dict(self.headers.items()), body, clock())
+                arrived = clock()
+                if outer.answer_after_s > 0:
+                    time.sleep(outer.answer_after_s)  # the endpoint's own latency (this thread only)
+                status = outer.accept(dict(self.headers.items()), body, arrived)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from shared.bus.record import Record
@@ -23,6 +24,30 @@ class Written(NamedTuple):
 
 #: Called with the partitions (topic, partition) about to be taken away, before they go.
 RevokeCallback = Callable[[set[tuple[str, int]]], Awaitable[None]]
+#: Called after a rebalance with every partition the member now holds, before it fetches from them.
+AssignCallback = Callable[[set[tuple[str, int]]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class GroupTimeouts:
+    """How a consumer group notices a member that died without leaving (``kill -9``, a lost host).
+
+    The broker gives a silent member's partitions to the others ``session_timeout_ms`` after its last
+    heartbeat; members beat every ``heartbeat_interval_ms`` and learn of a rebalance on their next beat.
+    So a dead member's partitions move within about session timeout + one heartbeat interval. The broker
+    accepts session timeouts between its ``group.min.session.timeout.ms`` (6 s by default) and
+    ``group.max.session.timeout.ms`` (30 min).
+    """
+
+    session_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 1_000
+
+    def __post_init__(self) -> None:
+        if not 0 < self.heartbeat_interval_ms < self.session_timeout_ms:
+            raise ValueError(
+                f"heartbeat interval ({self.heartbeat_interval_ms} ms) must be positive and below the "
+                f"session timeout ({self.session_timeout_ms} ms)"
+            )
 
 
 class Consumer(ABC):
@@ -79,6 +104,7 @@ class Bus(ABC):
         *,
         on_revoke: RevokeCallback | None = None,
         max_poll_interval_ms: int = 300_000,
+        on_assign: AssignCallback | None = None,
     ) -> Consumer: ...
 
     @abstractmethod

@@ -21,7 +21,17 @@ from aiokafka.errors import (
     UnknownProducerId,
 )
 
-from shared.bus.base import MAX_MESSAGE_BYTES, Bus, Consumer, Payload, RevokeCallback, Written, encode_bounded
+from shared.bus.base import (
+    MAX_MESSAGE_BYTES,
+    AssignCallback,
+    Bus,
+    Consumer,
+    GroupTimeouts,
+    Payload,
+    RevokeCallback,
+    Written,
+    encode_bounded,
+)
 from shared.bus.record import Record, encode_headers
 from shared.bus.security import KafkaSecurity, auth_failure, client_options
 from shared.errors import BusError, OversizedMessage, StancewatchError
@@ -52,15 +62,25 @@ def _record(msg: object) -> Record:
 
 
 class _Revoker(ConsumerRebalanceListener):
-    def __init__(self, callback: RevokeCallback | None) -> None:
+    """Tells the consumer's owner which partitions go (before) and which it now holds (after a rebalance)."""
+
+    def __init__(self, group_id: str, callback: RevokeCallback | None, on_assign: AssignCallback | None) -> None:
+        self._group_id = group_id
         self._callback = callback
+        self._on_assign = on_assign
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         if self._callback is not None and revoked:
             await self._callback({(tp.topic, tp.partition) for tp in revoked})
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        log.info("partitions assigned", extra={"partitions": sorted(f"{t.topic}:{t.partition}" for t in assigned)})
+        log.info(
+            "partitions assigned",
+            extra={"group": self._group_id, "partitions": sorted(f"{t.topic}:{t.partition}" for t in assigned)},
+        )
+        if self._on_assign is not None:
+            # Awaited here, before the first fetch of the new assignment: its state is loaded first.
+            await self._on_assign({(tp.topic, tp.partition) for tp in assigned})
 
 
 class KafkaConsumer(Consumer):
@@ -72,11 +92,14 @@ class KafkaConsumer(Consumer):
         on_revoke: RevokeCallback | None,
         max_poll_interval_ms: int,
         security: KafkaSecurity,
+        on_assign: AssignCallback | None = None,
+        group: GroupTimeouts | None = None,
     ) -> None:
         self._bootstrap = bootstrap
         self._security = security
         self._topics = list(topics)
-        self._listener = _Revoker(on_revoke)
+        self._listener = _Revoker(group_id, on_revoke, on_assign)
+        timeouts = group or GroupTimeouts()
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
             **client_options(security),
@@ -84,8 +107,8 @@ class KafkaConsumer(Consumer):
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_interval_ms=max_poll_interval_ms,
-            session_timeout_ms=10_000,
-            heartbeat_interval_ms=1_000,
+            session_timeout_ms=timeouts.session_timeout_ms,
+            heartbeat_interval_ms=timeouts.heartbeat_interval_ms,
             metadata_max_age_ms=5_000,
         )
 
@@ -139,8 +162,11 @@ class KafkaBus(Bus):
         client_id: str = "stancewatch",
         replication_factor: int = 1,
         security: KafkaSecurity | None = None,
+        group: GroupTimeouts | None = None,
     ) -> None:
         self.bootstrap = bootstrap_servers
+        #: How fast a group notices a member that died (session timeout) and how often members beat.
+        self.group = group or GroupTimeouts()
         self.client_id = client_id
         self.replication_factor = replication_factor
         self.security = security or KafkaSecurity()
@@ -238,8 +264,18 @@ class KafkaBus(Bus):
         *,
         on_revoke: RevokeCallback | None = None,
         max_poll_interval_ms: int = 300_000,
+        on_assign: AssignCallback | None = None,
     ) -> Consumer:
-        return KafkaConsumer(self.bootstrap, topics, group_id, on_revoke, max_poll_interval_ms, self.security)
+        return KafkaConsumer(
+            self.bootstrap,
+            topics,
+            group_id,
+            on_revoke,
+            max_poll_interval_ms,
+            self.security,
+            on_assign=on_assign,
+            group=self.group,
+        )
 
     async def read_all(self, topic: str, partitions: set[int] | None = None) -> list[Record]:
         return [rec async for batch in self.iter_all(topic, partitions) for rec in batch]

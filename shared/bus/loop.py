@@ -49,7 +49,8 @@ class ConsumerLoop:
         batch_size: int = 100,
         metrics: Metrics | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        on_revoked: Callable[[set[tuple[str, int]]], None] | None = None,
+        on_revoked: Callable[[set[tuple[str, int]]], Awaitable[None] | None] | None = None,
+        on_assigned: Callable[[set[tuple[str, int]]], Awaitable[None]] | None = None,
         broker_backoff_s: float = 0.5,
         max_broker_backoff_s: float = 15.0,
         watchdog: Watchdog | None = None,
@@ -67,6 +68,8 @@ class ConsumerLoop:
         self.max_broker_backoff_s = max_broker_backoff_s
         #: Told which (topic, partition)s moved away, after their offsets were committed.
         self._on_revoked = on_revoked
+        #: Told every (topic, partition) held after a rebalance, before any record of them is handled.
+        self._on_assigned = on_assigned
         self._lock = asyncio.Lock()
         self._pending: dict[tuple[str, int], int] = {}
         self._consumer: Consumer | None = None
@@ -116,8 +119,16 @@ class ConsumerLoop:
                 self._pending.pop(tp, None)
                 if self._next.pop(tp, None) is not None:
                     self._lag.remove(group=self.group_id, topic=tp[0], partition=str(tp[1]))
-        if self._on_revoked is not None:
-            self._on_revoked(revoked)
+            if self._on_revoked is not None:
+                done = self._on_revoked(revoked)
+                if done is not None:
+                    await done
+
+    async def _on_assign(self, assigned: set[tuple[str, int]]) -> None:
+        # Under the lock: no record is handled while the handler's state for the new assignment loads.
+        if self._on_assigned is not None:
+            async with self._lock:
+                await self._on_assigned(assigned)
 
     def _report_lag(self, consumer: Consumer) -> None:
         """Lag of every partition this member holds and has read from (end offset - next to handle)."""
@@ -154,7 +165,7 @@ class ConsumerLoop:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set; the message in flight is finished and committed."""
-        consumer = self.bus.consumer(self.topics, self.group_id, on_revoke=self._on_revoke)
+        consumer = self.bus.consumer(self.topics, self.group_id, on_revoke=self._on_revoke, on_assign=self._on_assign)
         self._consumer = consumer
         if not await self._start(consumer, stop):
             return

@@ -11,15 +11,18 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 
-from shared.bus.base import Bus, Consumer, Payload, RevokeCallback, Written, encode_bounded
+from shared.bus.base import AssignCallback, Bus, Consumer, Payload, RevokeCallback, Written, encode_bounded
 from shared.bus.record import Record, encode_headers
 from shared.errors import BusError
 from shared.topics import TopicSpec
 
 
 class MemoryConsumer(Consumer):
-    def __init__(self, bus: MemoryBus, topics: Sequence[str], group_id: str) -> None:
+    def __init__(
+        self, bus: MemoryBus, topics: Sequence[str], group_id: str, on_assign: AssignCallback | None = None
+    ) -> None:
         self._bus = bus
+        self._on_assign = on_assign
         self._topics = list(topics)
         self._group = group_id
         self._positions: dict[tuple[str, int], int] = {}
@@ -30,6 +33,8 @@ class MemoryConsumer(Consumer):
             self._bus._ensure(t)
         self._positions = {tp: self._bus._committed.get((self._group, *tp), 0) for tp in self.assignment()}
         self._running = True
+        if self._on_assign is not None:
+            await self._on_assign(self.assignment())  # the only member: it holds every partition from the start
 
     async def stop(self) -> None:
         self._running = False
@@ -129,8 +134,9 @@ class MemoryBus(Bus):
         *,
         on_revoke: RevokeCallback | None = None,
         max_poll_interval_ms: int = 300_000,
+        on_assign: AssignCallback | None = None,
     ) -> MemoryConsumer:
-        return MemoryConsumer(self, topics, group_id)
+        return MemoryConsumer(self, topics, group_id, on_assign)
 
     async def read_all(self, topic: str, partitions: set[int] | None = None) -> list[Record]:
         parts = self._log.get(topic, [])

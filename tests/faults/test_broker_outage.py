@@ -20,6 +20,7 @@ import pytest
 from services.demo.__main__ import Pipeline, free_port, new_secret, service_env
 from services.demo.feedserver import FeedServer, StoryFeeds
 from services.demo.receiver import WebhookReceiver
+from tests.faults.cluster import readiness
 from tests.faults.story import shift_story
 from tests.support import OwnBroker, wait_until
 
@@ -28,13 +29,6 @@ OUTAGES_S = (5.0, 60.0)
 #: One item every this many seconds: 64 items span the whole test, outages included.
 SPACING_S = 2.0
 SERVICES = ("alerter", "enricher", "ingester")
-
-
-async def readiness(client: httpx.AsyncClient, port: int) -> int:
-    try:
-        return (await client.get(f"http://127.0.0.1:{port}/readyz", timeout=2)).status_code
-    except httpx.HTTPError:
-        return 0
 
 
 @pytest.mark.kafka

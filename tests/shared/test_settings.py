@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from shared.bus import GroupTimeouts
 from shared.errors import ConfigError
 from shared.settings import ServiceSettings, load_settings
 
@@ -42,3 +43,19 @@ def test_a_bootstrap_server_that_is_not_host_and_port_is_refused_at_start(
 def test_several_bootstrap_servers_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka-0.kafka:9092, kafka-1.kafka:9092")
     assert load_settings(ServiceSettings).kafka_bootstrap_servers.startswith("kafka-0")
+
+
+def test_the_group_timeouts_that_bound_fail_over_are_settings_with_kafka_s_usual_defaults(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings(ServiceSettings).group_timeouts() == GroupTimeouts(10_000, 1_000)
+    monkeypatch.setenv("STANCEWATCH_KAFKA_SESSION_TIMEOUT", "6s")
+    monkeypatch.setenv("STANCEWATCH_KAFKA_HEARTBEAT_INTERVAL", "0.5s")
+    assert load_settings(ServiceSettings).group_timeouts() == GroupTimeouts(6_000, 500)
+
+
+def test_a_heartbeat_not_below_the_session_timeout_is_refused_naming_both(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STANCEWATCH_KAFKA_SESSION_TIMEOUT", "6s")
+    monkeypatch.setenv("STANCEWATCH_KAFKA_HEARTBEAT_INTERVAL", "6s")
+    with pytest.raises(ConfigError, match=r"HEARTBEAT_INTERVAL.*SESSION_TIMEOUT"):
+        load_settings(ServiceSettings)
