@@ -37,7 +37,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from services.alerter.semantics import Change, Corroborates, LastChange, NewAlert, Report, Seen, classify, not_independent
+from services.alerter.semantics import (
+    Change,
+    Corroborates,
+    LastChange,
+    NewAlert,
+    Report,
+    Seen,
+    classify,
+    not_independent,
+)
 from shared.contracts import (
     AlertKind,
     ArticleRef,
@@ -558,7 +567,8 @@ class ShiftDetector(_PerKeyState):
             sent = known.get(earlier.alert_id)
             if sent is not None:
                 refs = [c for c in earlier.corroborations if final(keys.get(c.id))]
-                updates |= {a.alert_id: a for a in _with_corroborations(updates.get(sent.alert_id, sent), refs, history)}
+                base = updates.get(sent.alert_id, sent)
+                updates |= {a.alert_id: a for a in _with_corroborations(base, refs, history)}
         # Records later than the grace, settling now before the frontier: they corroborate what was sent.
         newly = [r for r in history if not r.settled and settled(r)]
         for rec in newly:
