@@ -29,7 +29,9 @@ async def test_signature_verifies_and_slack_text_is_escaped(kafka_bus: KafkaBus,
             await wait_until(lambda: receiver.to("/hook") and receiver.to("/slack"), timeout=30)
         (hook,) = receiver.to("/hook")
         alert_id = verify(SECRET, hook.headers, hook.body)
-        assert json.loads(hook.body)["alert_id"] == alert_id and json.loads(hook.body)["to"] == "oppose"
+        event = json.loads(hook.body)
+        assert event["type"] == "alert.created"
+        assert event["data"]["alert_id"] == alert_id and event["data"]["to"] == "oppose"
         slack_text = receiver.to("/slack")[0].body.decode()
         for raw in ("<!channel>", "<@U123>", "<https://evil.test"):
             assert raw not in slack_text
@@ -110,7 +112,7 @@ async def test_restarted_alerter_rebuilds_state_from_kafka_and_does_not_resend(
             await asyncio.sleep(1.0)
         ids = [r.headers["webhook-id"] for r in receiver.to("/hook")]
         assert len(ids) == 2 and ids[0] == first.headers["webhook-id"] and ids[1] != ids[0]
-        second = json.loads(receiver.to("/hook")[1].body)
+        second = json.loads(receiver.to("/hook")[1].body)["data"]
         # ... and its state came from the compacted topic: the new shift starts from the rebuilt "oppose".
         assert (second["from"], second["to"], second["article_id"]) == ("oppose", "support", "x3")
     finally:
