@@ -630,7 +630,7 @@ class ShiftDetector(_PerKeyState):
         sent = sorted(self.recent_alerts.get(key, []), key=lambda a: a.after.observed_at)
         before = [a for a in sent if a.after.observed_at <= rec.observed_at]
         after = [a for a in sent if a.after.observed_at > rec.observed_at]
-        for alert in (before[-1:] + after[:1])[:2]:
+        for alert in before[-1:] + after[:1]:
             if alert.to_stance != rec.stance:
                 continue
             seen = Seen(stance=rec.stance, change=None, report=Report.of(rec.article, rec.evidence), at=rec.observed_at)
