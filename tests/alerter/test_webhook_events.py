@@ -8,11 +8,12 @@ from __future__ import annotations
 import base64
 import io
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import jsonschema
 import pytest
+import standardwebhooks
 from pydantic import SecretStr
 
 from services.alerter.channels import ConsoleChannel, WebhookChannel
@@ -169,3 +170,16 @@ def test_a_slack_digest_marks_a_retracted_alert() -> None:
     sections = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
     summaries = [t for t in sections if "severity" in t]
     assert ["*retracted*" in t for t in summaries] == [False, True]
+
+
+async def test_the_reference_standard_webhooks_library_verifies_every_body_the_channel_signs() -> None:
+    # An implementation we did not write: what it accepts, any Standard Webhooks receiver accepts.
+    reference = standardwebhooks.Webhook(SECRET)
+    for task, request in zip(tasks().values(), await send_all(list(tasks().values())), strict=True):
+        payload = reference.verify(request.content, dict(request.headers))
+        assert payload["type"] == (task.event if not task.digest else "alert.digest")
+    # ... and a message it signs verifies with ours, so the secret format and the signed content agree.
+    when = datetime.now(UTC)
+    signature = reference.sign("msg_1", when, b'{"type":"alert.created"}')
+    headers = {"webhook-id": "msg_1", "webhook-timestamp": str(int(when.timestamp())), "webhook-signature": signature}
+    assert verify(SECRET, headers, b'{"type":"alert.created"}') == "msg_1"
