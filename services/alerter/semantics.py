@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from shared.contracts import ArticleRef, Evidence, Stance
@@ -57,12 +58,13 @@ class Report:
 
     @classmethod
     def of(cls, article: ArticleRef, evidence: Sequence[Evidence] = ()) -> Report:
-        return cls(
-            article_id=article.id,
-            outlet=_norm_outlet(article.source),
-            url=_norm_url(article.url),
-            text=_norm_text(" ".join(e.text for e in evidence)),
-        )
+        return _report(article.id, article.source, article.url, " ".join(e.text for e in evidence))
+
+
+@lru_cache(maxsize=16_384)
+def _report(article_id: str, outlet: str, url: str, text: str) -> Report:
+    """Cached: the event-time detector replays each history, so the same reports recur constantly."""
+    return Report(article_id=article_id, outlet=_norm_outlet(outlet), url=_norm_url(url), text=_norm_text(text))
 
 
 def copy_of(report: Report, other: Report) -> str | None:
