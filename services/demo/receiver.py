@@ -36,6 +36,8 @@ class ReceiverStats:
     rejected: list[str] = field(default_factory=list)
     #: Every webhook-id delivered, duplicates included, in arrival order.
     deliveries: list[str] = field(default_factory=list)
+    #: ``alert.digest`` bodies (a digest channel's batches).
+    digests: list[AlertDigest] = field(default_factory=list)
 
 
 class WebhookReceiver:
@@ -88,12 +90,13 @@ class WebhookReceiver:
                 self.stats.duplicates += 1
                 return 200  # already have it: acknowledge so the sender stops retrying
             self._seen.add(webhook_id)
-            alerts: list[PositionChange] = event.data.alerts if isinstance(event, AlertDigest) else [event.data]
-            received = [Received(webhook_id, alert, now, event.type) for alert in alerts]
-            self.stats.accepted += received
+            if isinstance(event, AlertDigest):
+                self.stats.digests.append(event)  # a summary of alerts, not an alert event of its own
+                return 200
+            received = Received(webhook_id, event.data, now, event.type)
+            self.stats.accepted.append(received)
         if self._on_alert is not None:
-            for item in received:
-                self._on_alert(item)
+            self._on_alert(received)
         return 200
 
     def start(self) -> WebhookReceiver:

@@ -7,7 +7,8 @@ Every body a webhook channel sends is one of these (discriminated by ``type``):
   with the new source last in ``corroborations``.
 * ``alert.retracted`` — a person rejected the observation behind the alert; ``data`` is the alert with
   ``status: retracted`` and, when known, its ``retraction``.
-* ``alert.digest`` — a digest channel's batch; ``data.alerts`` lists the alerts in their newest version.
+* ``alert.digest`` — a digest channel's batch: ``data`` is ``{delivery_id, count, alerts}``, each alert
+  once in its newest version, flattened for reading (who, what, before/after with quotes and links).
 
 ``timestamp`` is when the event happened (queued, released, retracted), not when this attempt was made,
 so a retried body is byte-identical. The JSON Schema of these models is checked in at
@@ -23,9 +24,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from shared.contracts.alerts import PositionChange
+from shared.contracts.alerts import AlertKind, AlertStatus, PositionChange, Severity
 from shared.contracts.articles import ArticleRef
 from shared.contracts.base import UtcDatetime
+from shared.contracts.enrichment import ExtractorInfo, Stance
+from shared.contracts.positions import ObservationRecord
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "webhook-events.schema.json"
 
@@ -70,12 +73,98 @@ class AlertRetracted(_Envelope):
     data: RetractedAlert
 
 
+class DigestArticle(BaseModel):
+    """An article as a digest cites it."""
+
+    outlet: str
+    title: str
+    link: str
+    published: UtcDatetime
+
+    @classmethod
+    def of(cls, ref: ArticleRef) -> DigestArticle:
+        return cls(outlet=ref.source, title=ref.title, link=ref.url, published=ref.published)
+
+
+class DigestRecord(DigestArticle):
+    """One side of a change in a digest: the stance, its quotes and where it was said."""
+
+    stance: Stance
+    confidence: float
+    observed_at: UtcDatetime
+    quotes: list[str]
+    article_id: str
+
+    @classmethod
+    def of_record(cls, rec: ObservationRecord) -> DigestRecord:
+        return cls(
+            **DigestArticle.of(rec.article).model_dump(),
+            stance=rec.stance,
+            confidence=rec.confidence,
+            observed_at=rec.observed_at,
+            quotes=[ev.text for ev in rec.evidence],
+            article_id=rec.article.id,
+        )
+
+
+class DigestEntry(BaseModel):
+    """One alert as a digest lists it: who, what, and both sides of the change with their quotes (raw text:
+    a receiver escapes it for its own format)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    alert_id: str
+    status: AlertStatus
+    actor: str
+    actor_name: str
+    topic: str
+    topic_label: str
+    from_stance: Stance = Field(alias="from")
+    to_stance: Stance = Field(alias="to")
+    severity: Severity
+    kind: AlertKind
+    created_at: UtcDatetime
+    #: The article whose observation raised the alert.
+    article_id: str
+    before: DigestRecord
+    after: DigestRecord
+    corroborations: list[DigestArticle]
+    extractor: ExtractorInfo
+
+    @classmethod
+    def of(cls, alert: PositionChange) -> DigestEntry:
+        return cls(
+            alert_id=alert.alert_id,
+            status=alert.status,
+            actor=alert.actor,
+            actor_name=alert.actor_name or alert.actor,
+            topic=alert.topic,
+            topic_label=alert.topic_label or alert.topic,
+            from_stance=alert.from_stance,
+            to_stance=alert.to_stance,
+            severity=alert.severity,
+            kind=alert.kind,
+            created_at=alert.created_at,
+            article_id=alert.article_id,
+            before=DigestRecord.of_record(alert.before),
+            after=DigestRecord.of_record(alert.after),
+            corroborations=[DigestArticle.of(ref) for ref in alert.corroborations],
+            extractor=alert.extractor,
+        )
+
+
 class DigestData(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     #: Also the body's ``webhook-id``.
     delivery_id: str
-    alerts: list[PositionChange] = Field(min_length=1)
+    count: int = Field(ge=1)
+    #: Each alert once, in its newest version (``status`` says whether it still stands).
+    alerts: list[DigestEntry] = Field(min_length=1)
+
+    @classmethod
+    def of(cls, alerts: list[PositionChange], *, delivery_id: str) -> DigestData:
+        return cls(delivery_id=delivery_id, count=len(alerts), alerts=[DigestEntry.of(a) for a in alerts])
 
 
 class AlertDigest(_Envelope):

@@ -73,6 +73,16 @@ async def test_every_body_the_webhook_channel_sends_is_a_signed_event_valid_agai
     assert parse_webhook_event(request.content).type == event
 
 
+async def test_a_digest_lists_each_alert_once_with_its_status_and_both_sides_quoted() -> None:
+    (request,) = await send_all([tasks()["alert.digest"]])
+    data = json.loads(request.content)["data"]
+    assert data["count"] == len(data["alerts"]) == 2
+    assert [(a["article_id"], a["status"]) for a in data["alerts"]] == [("a2", "active"), ("a4", "retracted")]
+    first = data["alerts"][0]
+    assert first["before"]["quotes"] and first["after"]["link"] == "https://news.test/a2"
+    assert [c["outlet"] for c in first["corroborations"]] == ["Herald"]
+
+
 async def test_the_event_timestamp_is_when_it_happened_not_when_it_was_sent() -> None:
     requests = await send_all(list(tasks().values()))
     stamps = [json.loads(r.content)["timestamp"] for r in requests]

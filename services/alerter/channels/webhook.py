@@ -45,7 +45,7 @@ def webhook_event(task: DeliveryTask) -> WebhookEventModel:
     """The envelope of one delivery; raises ``ValidationError`` when the alert does not fit its event."""
     at = event_time(task)
     if is_digest(task):
-        return AlertDigest(timestamp=at, data=DigestData(delivery_id=task.delivery_id, alerts=task.alerts))
+        return AlertDigest(timestamp=at, data=DigestData.of(task.alerts, delivery_id=task.delivery_id))
     data = task.alerts[0].model_dump(by_alias=True)
     if task.event == "alert.corroborated":
         return AlertCorroborated(timestamp=at, data=CorroboratedAlert.model_validate(data))
