@@ -17,7 +17,7 @@ TOOLS_BIN := $(CURDIR)/.cache/tools/bin
 KUSTOMIZE_VERSION := v5.8.2
 KUBE_SCORE_VERSION := v1.20.0
 
-.PHONY: install lock deploy-tools browser kafka-up kafka-down kafka-status test unit lint demo bench clean
+.PHONY: install lock deploy-tools browser kafka-up kafka-down kafka-status test unit lint schemas demo bench clean
 
 install: $(VENV)/.installed
 
@@ -101,6 +101,11 @@ unit: install deploy-tools
 lint: install
 	$(VENV)/bin/ruff check shared services tests bench training
 	$(VENV)/bin/ruff format --check shared services tests bench training
+
+# The JSON Schema of the webhook bodies, generated from shared/contracts/webhooks.py (checked in; a test
+# fails when it is out of date).
+schemas: install
+	$(PY) -m shared.contracts.webhooks
 
 demo: install
 	@$(PY) -m services.demo

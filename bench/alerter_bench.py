@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from services.alerter.channels.slack import slack_message
 from services.alerter.channels.webhook import webhook_body
+from services.alerter.deliver import immediate_task
 from services.alerter.detect import ShiftDetector
 from services.alerter.handle import ObservationHandler
 from services.alerter.routing import ChannelConfig, Route, Routing
@@ -95,7 +96,7 @@ def bench_render(stream: list[StanceObservation], n: int = 2000) -> tuple[float,
     secret = "whsec_" + base64.b64encode(b"bench-key").decode()
     t0 = time.perf_counter()
     for a in alerts:
-        msg_id, body = webhook_body([a], delivery_id=a.alert_id, digest=False)
+        msg_id, body = webhook_body(immediate_task("bench", a, T0))
         sign_headers(secret, msg_id, body)
     signed = len(alerts) / (time.perf_counter() - t0)
     t0 = time.perf_counter()

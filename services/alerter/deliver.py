@@ -20,11 +20,12 @@ from datetime import datetime
 import httpx
 
 from services.alerter.channels import Channel, ConsoleChannel, SlackChannel, WebhookChannel
+from services.alerter.channels.base import event_id
 from services.alerter.digest import digest_task
 from services.alerter.errors import DeliveryError
 from services.alerter.routing import Routing, channels_for, load_routing
 from services.alerter.settings import AlerterSettings
-from shared.contracts import DeliveryOutcome, DeliveryStatus, DeliveryTask, PositionChange, utc_now
+from shared.contracts import AlertEventType, DeliveryOutcome, DeliveryStatus, DeliveryTask, PositionChange, utc_now
 from shared.observability import Metrics
 
 log = logging.getLogger("stancewatch.alerter.deliver")
@@ -157,7 +158,7 @@ class Deliverer:
             attempt += 1
             in_series += 1
             try:
-                status = await channel.send(task.alerts, delivery_id=task.delivery_id, digest=task.digest)
+                status = await channel.send(task)
             except DeliveryError as exc:
                 last = exc
                 self._attempts.inc(channel=channel.name, result="retryable" if exc.retryable else "fatal")
@@ -216,9 +217,18 @@ def outcome_of(task: DeliveryTask, result: SeriesResult, at: datetime) -> Delive
     )
 
 
-def immediate_task(channel: str, alert: PositionChange, now: datetime) -> DeliveryTask:
-    """The task sending one alert to one channel now; its id makes a redelivered copy recognisable."""
-    return DeliveryTask(delivery_id=f"{alert.alert_id}:{channel}", channel=channel, alerts=[alert], first_due=now)
+def immediate_task(
+    channel: str, alert: PositionChange, now: datetime, event: AlertEventType = "alert.created"
+) -> DeliveryTask:
+    """The task sending one event of one alert to one channel now; its id (the event's, then the channel)
+    makes a redelivered copy recognisable, and keeps a corroboration or retraction apart from the alert."""
+    return DeliveryTask(
+        delivery_id=f"{event_id(alert, event)}:{channel}",
+        channel=channel,
+        alerts=[alert],
+        first_due=now,
+        event=event,
+    )
 
 
 async def deliver_now(

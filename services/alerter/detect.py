@@ -9,8 +9,9 @@ Semantics (the evaluation README's):
   past stance different from the current one raises an ``in-article`` alert on its own.
 * Moving into ``undecided`` (softening) or out of it (hardening) is a ``shift``: lower severity.
 * Observations below ``min_confidence`` are kept in the history but never move the position.
-* The same shift (actor, topic, from, to) reported again within ``corroboration_window`` is attached
-  to the first alert as a corroboration; so is any later report of the new stance in that window.
+* Every change of the position alerts, whatever the window; a corroboration is only the same change
+  reported again by another independent source while the position has not moved since, within
+  ``corroboration_window`` (:mod:`services.alerter.semantics`, :func:`~services.alerter.semantics.classify`).
 * Precision first: a reversal whose observation is less probable than ``instant_confidence`` is held as
   the position's ``provisional`` change, not alerted; a second report of it from another source within
   ``confirm_window`` confirms it and raises the alert (the first report's article, the second as a
@@ -31,11 +32,21 @@ the decision once the service has published its outputs, so a failed publish can
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from services.alerter.semantics import (
+    Change,
+    Corroborates,
+    LastChange,
+    NewAlert,
+    Report,
+    Seen,
+    classify,
+    not_independent,
+)
 from shared.contracts import (
     AlertKind,
     ArticleRef,
@@ -229,23 +240,28 @@ class _ArrivalOrderDetector(_PerKeyState):
             alert = self._confirmed_alert(current, candidate, confirmed, obs, now)
             return Detection(position=position, alerts=[alert] if alert.alert_id not in self.sent_ids else [])
 
-        alerts: list[PositionChange] = []
-        corroborated: list[PositionChange] = []
-        if candidate is not None:
-            earlier = self._recent_match(
-                key, obs, lambda a: a.from_stance == candidate.from_stance and a.to_stance == candidate.to_stance
-            )
-            if earlier is not None:
-                corroborated += _with_corroboration(earlier, obs.article)
-            else:
-                alert = self._alert(obs, candidate, record, now)
-                if alert.alert_id not in self.sent_ids:
-                    alerts.append(alert)
-        else:
-            earlier = self._recent_match(key, obs, lambda a: a.to_stance == obs.stance)
-            if earlier is not None:
-                corroborated += _with_corroboration(earlier, obs.article)
-        return Detection(position=position, alerts=alerts, corroborated=corroborated)
+        recent = self.recent_alerts.get(key, [])
+        last = recent[-1] if recent else None  # the position's latest change: alerts are kept in event order
+        seen = Seen(
+            stance=obs.stance,
+            change=Change(candidate.from_stance, candidate.to_stance) if candidate is not None else None,
+            report=Report.of(obs.article, obs.evidence),
+            at=obs.article.published,
+        )
+        verdict = classify(
+            last_change_of(last, current.history) if last is not None else None,
+            seen,
+            window=self.corroboration_window,
+        )
+        if isinstance(verdict, NewAlert):
+            assert candidate is not None
+            alert = self._alert(obs, candidate, record, now)
+            alerts = [alert] if alert.alert_id not in self.sent_ids else []
+            return Detection(position=position, alerts=alerts)
+        if isinstance(verdict, Corroborates):
+            assert last is not None
+            return Detection(position=position, corroborated=_with_corroboration(last, obs.article))
+        return Detection(position=position)
 
     def apply(self, detection: Detection) -> None:
         """Commit a decision (after its outputs were published)."""
@@ -324,17 +340,6 @@ class _ArrivalOrderDetector(_PerKeyState):
                 return rec
         return self._established_record(pos)
 
-    def _recent_match(
-        self, key: str, obs: StanceObservation, matches: Callable[[PositionChange], bool]
-    ) -> PositionChange | None:
-        when = obs.article.published
-        for alert in reversed(self.recent_alerts.get(key, [])):
-            if alert.article_id == obs.article_id:
-                continue
-            if abs(when - alert.after.observed_at) <= self.corroboration_window and matches(alert):
-                return alert
-        return None
-
     def _alert(self, obs: StanceObservation, c: _Candidate, after: ObservationRecord, now: datetime) -> PositionChange:
         return PositionChange(
             alert_id=alert_id_for(obs.actor, obs.topic, c.from_stance, c.to_stance, obs.article_id),
@@ -352,6 +357,25 @@ class _ArrivalOrderDetector(_PerKeyState):
             actor_name=obs.actor_name,
             topic_label=obs.topic_label,
         )
+
+
+def counted_reports(alert: PositionChange, history: Sequence[ObservationRecord]) -> tuple[Report, ...]:
+    """The reports an alert already counts (the one that raised it, then its corroborations), with their
+    sentences where the history still holds them: a new source must differ from each of them."""
+    texts = {r.article.id: r.evidence for r in history}
+    return (
+        Report.of(alert.after.article, alert.after.evidence),
+        *(Report.of(ref, texts.get(ref.id, ())) for ref in alert.corroborations),
+    )
+
+
+def last_change_of(alert: PositionChange, history: Sequence[ObservationRecord]) -> LastChange:
+    return LastChange(
+        alert_id=alert.alert_id,
+        change=Change(alert.from_stance, alert.to_stance),
+        at=alert.after.observed_at,
+        reports=counted_reports(alert, history),
+    )
 
 
 def _with_corroboration(alert: PositionChange, article: ArticleRef) -> list[PositionChange]:
@@ -534,7 +558,7 @@ class ShiftDetector(_PerKeyState):
                 sent = known.get(change.alert_id)
                 if sent is not None:
                     refs = [c for c in change.corroborations if final(keys.get(c.id))]
-                    updates |= {a.alert_id: a for a in _with_corroborations(sent, refs)}
+                    updates |= {a.alert_id: a for a in _with_corroborations(sent, refs, history)}
                 continue
             if frontier is not None and decided_by <= frontier:
                 continue  # a correction of decided history: never alerted late
@@ -543,16 +567,17 @@ class ShiftDetector(_PerKeyState):
             sent = known.get(earlier.alert_id)
             if sent is not None:
                 refs = [c for c in earlier.corroborations if final(keys.get(c.id))]
-                updates |= {a.alert_id: a for a in _with_corroborations(updates.get(sent.alert_id, sent), refs)}
+                base = updates.get(sent.alert_id, sent)
+                updates |= {a.alert_id: a for a in _with_corroborations(base, refs, history)}
         # Records later than the grace, settling now before the frontier: they corroborate what was sent.
         newly = [r for r in history if not r.settled and settled(r)]
         for rec in newly:
             if frontier is None or event_key(rec) > frontier or rec.confidence < self.min_confidence:
                 continue
-            match = self._sent_match(key, rec)
+            match = self._sent_match(key, rec, history)
             if match is not None:
                 base = updates.get(match.alert_id, match)
-                updates |= {a.alert_id: a for a in _with_corroborations(base, [rec.article])}
+                updates |= {a.alert_id: a for a in _with_corroborations(base, [rec.article], history)}
         decided = [event_key(r) for r in history if final(event_key(r))]
         if decided:
             frontier = max(decided) if frontier is None else max(frontier, max(decided))
@@ -599,19 +624,33 @@ class ShiftDetector(_PerKeyState):
             earlier=[latest[a.alert_id] for a in earlier if a.alert_id in latest],
         )
 
-    def _sent_match(self, key: str, rec: HistoryRecord) -> PositionChange | None:
-        """An alert sent to the stance ``rec`` reports, within the corroboration window of it."""
-        for alert in reversed(self.recent_alerts.get(key, [])):
-            if alert.article_id == rec.article.id or alert.to_stance != rec.stance:
+    def _sent_match(self, key: str, rec: HistoryRecord, history: Sequence[HistoryRecord]) -> PositionChange | None:
+        """The sent alert a late record corroborates: the change in effect when it was said (or, said just
+        before the change's own report, the next one), if that change was to the stance it reports."""
+        sent = sorted(self.recent_alerts.get(key, []), key=lambda a: a.after.observed_at)
+        before = [a for a in sent if a.after.observed_at <= rec.observed_at]
+        after = [a for a in sent if a.after.observed_at > rec.observed_at]
+        for alert in before[-1:] + after[:1]:
+            if alert.to_stance != rec.stance:
                 continue
-            if abs(rec.observed_at - alert.after.observed_at) <= self.corroboration_window:
-                return alert
+            seen = Seen(stance=rec.stance, change=None, report=Report.of(rec.article, rec.evidence), at=rec.observed_at)
+            verdict = classify(last_change_of(alert, history), seen, window=self.corroboration_window)
+            return alert if isinstance(verdict, Corroborates) else None
         return None
 
 
-def _with_corroborations(alert: PositionChange, refs: list[ArticleRef]) -> list[PositionChange]:
-    """The alert with ``refs`` attached (in event order), or nothing when they are all attached already."""
-    new = [r for r in refs if r.id != alert.article_id and all(c.id != r.id for c in alert.corroborations)]
+def _with_corroborations(
+    alert: PositionChange, refs: list[ArticleRef], history: Sequence[ObservationRecord] = ()
+) -> list[PositionChange]:
+    """The alert with the independent ones of ``refs`` attached (in event order), or nothing when none is new."""
+    counted = list(counted_reports(alert, history))
+    texts = {r.article.id: r.evidence for r in history}
+    new: list[ArticleRef] = []
+    for ref in sorted(refs, key=lambda r: (r.published, r.id)):
+        report = Report.of(ref, texts.get(ref.id, ()))
+        if not_independent(report, counted) is None:
+            new.append(ref)
+            counted.append(report)
     if not new:
         return []
     merged = sorted([*alert.corroborations, *new], key=lambda r: (r.published, r.id))

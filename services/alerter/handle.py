@@ -1,5 +1,9 @@
 """The observation path: decode, detect, enqueue deliveries, publish alert and position, then commit.
 
+A new alert is delivered as ``alert.created``; a corroboration (a new independent source, see
+:mod:`services.alerter.semantics`) publishes the updated alert and is delivered as ``alert.corroborated``
+to the channels the alert is routed to.
+
 Order matters for at-least-once: delivery tasks first (idempotent ids), then the alert, then the
 position. A crash anywhere in between replays the observation: the same alert id is produced,
 suppressed if already on the alerts topic, and duplicate delivery tasks are skipped by the worker.
@@ -22,7 +26,7 @@ from services.alerter.digest import held_task, release_at
 from services.alerter.routing import Routing, channels_for
 from services.alerter.state import PositionStore
 from shared.bus import Bus, Record
-from shared.contracts import DeliveryTask, PositionChange, StanceObservation, utc_now
+from shared.contracts import AlertEventType, DeliveryTask, PositionChange, StanceObservation, utc_now
 from shared.errors import BusError
 from shared.observability import Metrics
 from shared.topics import Topics
@@ -30,12 +34,18 @@ from shared.topics import Topics
 log = logging.getLogger("stancewatch.alerter")
 
 
-def tasks_for(alert: PositionChange, routing: Routing, now: datetime) -> list[DeliveryTask]:
-    """One task per routed channel: immediate, or held until its digest window / quiet hours end."""
+def tasks_for(
+    alert: PositionChange, routing: Routing, now: datetime, event: AlertEventType = "alert.created"
+) -> list[DeliveryTask]:
+    """One task per routed channel: the event now, or the alert held until its digest window / quiet hours
+    end (a digest carries each alert once, in its newest version: a held corroboration updates it)."""
     tasks = []
     for name in channels_for(alert, routing):
         release = release_at(routing.channels[name], now)
-        tasks.append(immediate_task(name, alert, now) if release is None else held_task(name, alert, release))
+        if release is None:
+            tasks.append(immediate_task(name, alert, now, event))
+        else:
+            tasks.append(held_task(name, alert, release))
     return tasks
 
 
@@ -61,6 +71,9 @@ class ObservationHandler:
         self._observations = m.counter("observations_total", "Observations handled by result", ["result"])
         self._alerts = m.counter("alerts_total", "Alerts raised", ["severity", "kind"])
         self._routed = m.counter("alerts_routed_total", "Delivery tasks queued", ["channel", "mode"])
+        self._corroborations = m.counter(
+            "alert_corroborations_total", "Alerts corroborated by a new independent source", ["severity"]
+        )
         #: The observation path and the grace tick share the detector: one decision at a time.
         self._lock = asyncio.Lock()
         #: Partitions of ``observations`` this instance holds (None: not told, e.g. the in-memory bus).
@@ -158,10 +171,26 @@ class ObservationHandler:
                 },
             )
         for alert in detection.corroborated:
+            # A new independent source: the channels the alert went to hear of it (not of a retracted one).
+            if alert.status == "active":
+                for task in tasks_for(alert, self.routing, self.clock(), event="alert.corroborated"):
+                    await self.bus.publish(self.topics.deliveries.name, task, key=task.channel)
+                    self._routed.inc(channel=task.channel, mode="held" if task.digest else "immediate")
             written = await self.bus.publish(
                 self.topics.alerts.name, alert, key=alert.key, headers={"event": "corroboration"}
             )
             self.store.alert_published(alert, written)
+            self._corroborations.inc(severity=alert.severity)
+            log.info(
+                "corroborated by %d source(s)",
+                len(alert.corroborations),
+                extra={
+                    "alert_id": alert.alert_id,
+                    "actor": alert.actor,
+                    "topic": alert.topic,
+                    "article_id": alert.corroborations[-1].id if alert.corroborations else alert.article_id,
+                },
+            )
         await self.store.save(detection.position, partition)
         self.detector.apply(detection)
         for alert in [*detection.alerts, *detection.corroborated]:

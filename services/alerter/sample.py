@@ -17,7 +17,7 @@ from datetime import datetime
 
 import httpx
 
-from services.alerter.deliver import build_channels, http_client
+from services.alerter.deliver import build_channels, http_client, immediate_task
 from services.alerter.errors import DeliveryError
 from services.alerter.routing import Routing
 from services.alerter.settings import AlerterSettings
@@ -109,7 +109,7 @@ async def send_test_notification(
         channel = build_channels(routing, client, settings)[name]
         alert = sample_alert(name, clock(), secrets.token_hex(8))
         try:
-            status = await channel.send([alert], delivery_id=f"{alert.alert_id}:{name}", digest=False)
+            status = await channel.send(immediate_task(name, alert, clock()))
         except DeliveryError as exc:  # its message names the stage and status, never the URL
             return NotificationCheck(name, channel.kind, False, alert.alert_id, exc.status, str(exc))
         except Exception as exc:  # anything else may quote the URL: its type only

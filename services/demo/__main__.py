@@ -25,7 +25,7 @@ from pathlib import Path
 from services.demo.feedserver import DEMO_ALERT_GRACE, FeedServer, StoryFeeds
 from services.demo.progress import progress_line
 from services.demo.receiver import Received, WebhookReceiver
-from services.demo.render import render_alert
+from services.demo.render import render_event
 
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA = ROOT / "deploy" / "kafka" / "kafka.sh"
@@ -132,7 +132,7 @@ class Pipeline:
 
 
 def print_alert(received: Received) -> None:
-    print("\n" + render_alert(received.alert, colour=sys.stdout.isatty()) + "\n", flush=True)
+    print("\n" + render_event(received.type, received.alert, colour=sys.stdout.isatty()) + "\n", flush=True)
 
 
 def _port_taken(port: int) -> bool:

@@ -16,7 +16,7 @@ from services.alerter.service import body as alerter_body
 from services.alerter.settings import AlerterSettings
 from services.demo.feedserver import DEMO_ALERT_GRACE, FeedServer, StoryFeeds
 from services.demo.receiver import WebhookReceiver
-from services.demo.render import render_alert
+from services.demo.render import render_event
 from services.enricher.__main__ import make_body as enricher_body
 from services.enricher.build import build_enricher
 from services.enricher.settings import EnricherSettings
@@ -39,8 +39,9 @@ async def run_pipeline_in_memory(args: argparse.Namespace) -> int:
     stop = asyncio.Event()
     install_signal_handlers(stop)
     feeds = FeedServer(StoryFeeds(speed=args.speed)).start()
+    colour = sys.stdout.isatty()
     receiver = WebhookReceiver(
-        secret, on_alert=lambda r: print("\n" + render_alert(r.alert, colour=sys.stdout.isatty()) + "\n", flush=True)
+        secret, on_alert=lambda r: print("\n" + render_event(r.type, r.alert, colour=colour) + "\n", flush=True)
     ).start()
     feeds_file = ROOT / ".cache" / "demo" / "memory-feeds.txt"
     feeds_file.parent.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from services.alerter.errors import SignatureError
 from services.alerter.signing import verify
 from shared.contracts import PositionChange
+from shared.contracts.webhooks import AlertDigest, parse_webhook_event
 
 #: Bodies above this are refused before reading (an alert is a few kB).
 MAX_BODY = 2_000_000
@@ -24,6 +25,8 @@ class Received:
     webhook_id: str
     alert: PositionChange
     at: float  # time.time() at receipt
+    #: The body's event type (``alert.created``, ``alert.corroborated``, ``alert.retracted``, ``alert.digest``).
+    type: str = "alert.created"
 
 
 @dataclass
@@ -33,6 +36,8 @@ class ReceiverStats:
     rejected: list[str] = field(default_factory=list)
     #: Every webhook-id delivered, duplicates included, in arrival order.
     deliveries: list[str] = field(default_factory=list)
+    #: ``alert.digest`` bodies (a digest channel's batches).
+    digests: list[AlertDigest] = field(default_factory=list)
 
 
 class WebhookReceiver:
@@ -81,7 +86,7 @@ class WebhookReceiver:
     def accept(self, headers: dict[str, str], body: bytes, now: float) -> int:
         try:
             webhook_id = verify(self.secret, headers, body)
-            alert = PositionChange.from_json_bytes(body)
+            event = parse_webhook_event(body)
         except (SignatureError, ValueError) as exc:
             with self._lock:
                 self.stats.rejected.append(str(exc))
@@ -92,7 +97,10 @@ class WebhookReceiver:
                 self.stats.duplicates += 1
                 return 200  # already have it: acknowledge so the sender stops retrying
             self._seen.add(webhook_id)
-            received = Received(webhook_id, alert, now)
+            if isinstance(event, AlertDigest):
+                self.stats.digests.append(event)  # a summary of alerts, not an alert event of its own
+                return 200
+            received = Received(webhook_id, event.data, now, event.type)
             self.stats.accepted.append(received)
         if self._on_alert is not None:
             self._on_alert(received)

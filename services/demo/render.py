@@ -41,3 +41,15 @@ def render_alert(alert: PositionChange, *, colour: bool = True, width: int = 100
     if alert.corroborations:
         lines.append("   also reported by: " + ", ".join(c.source or c.url for c in alert.corroborations))
     return "\n".join(lines)
+
+
+def render_event(event: str, alert: PositionChange, *, colour: bool = True, width: int = 100) -> str:
+    """A new alert in full; a corroboration or a retraction of one already shown as a single line."""
+    who, what = alert.actor_name or alert.actor, alert.topic_label or alert.topic
+    if event == "alert.corroborated" and alert.corroborations:
+        newest = alert.corroborations[-1]
+        return f"   ↳ another source for {who} on {what}: {newest.source or newest.url}  ({alert.alert_id})"
+    if event == "alert.retracted":
+        reason = alert.retraction.verdict if alert.retraction is not None else "no reason given"
+        return f"   ✗ retracted: {who} on {what}, {alert.from_stance} → {alert.to_stance}: {reason}  ({alert.alert_id})"
+    return render_alert(alert, colour=colour, width=width)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from shared.contracts import ArticleRef, Evidence, ExtractorInfo, PastStance, PositionChange, StanceObservation
+from shared.contracts import (
+    ArticleRef,
+    Evidence,
+    ExtractorInfo,
+    PastStance,
+    PositionChange,
+    Retraction,
+    StanceObservation,
+)
 
 T0 = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
 EXTRACTOR = ExtractorInfo(version="1.2.3", config_hash="cfg42")
@@ -56,3 +64,20 @@ def alert(article_id: str = "a2", *, title: str | None = None, sentence: str | N
     det.observe(obs("a1", "support"))
     (change,) = det.observe(obs(article_id, "oppose", hours=5, title=title, sentence=sentence))
     return change
+
+
+def corroborated(change: PositionChange, *sources: tuple[str, str]) -> PositionChange:
+    """``change`` with corroborating articles (id, outlet) attached, as the detector attaches them."""
+    refs = [
+        ArticleRef(id=aid, source=outlet, title=f"Headline of {aid}", url=f"https://news.test/{aid}", published=T0)
+        for aid, outlet in sources
+    ]
+    return change.model_copy(update={"corroborations": [*change.corroborations, *refs]})
+
+
+def retracted(change: PositionChange, *, note: str | None = "The quote was from his spokesman.") -> PositionChange:
+    """``change`` withdrawn after a correction, as the alerter publishes it on a rejecting verdict."""
+    retraction = Retraction(
+        feedback_id="fdbk_1", verdict="not-holder", author="desk", note=note, at=T0 + timedelta(hours=9)
+    )
+    return change.model_copy(update={"status": "retracted", "retraction": retraction})

@@ -146,7 +146,7 @@ async def test_a_channel_added_to_the_routing_later_gets_its_own_lane(kafka_bus:
             await publish(kafka_bus, topics, obs("f0-3", "support", actor="figure0", hours=2))
             await wait_until(lambda: len(receiver.to("/hook")) == 2 and receiver.to("/slack"), timeout=30)
         (slack,) = receiver.to("/slack")
-        newest = json.loads(receiver.to("/hook")[1].body)
+        newest = json.loads(receiver.to("/hook")[1].body)["data"]
         assert newest["article_id"] == "f0-3" and newest["alert_id"] in slack.body.decode()
     finally:
         await receiver.stop()

@@ -11,11 +11,13 @@ from pydantic import SecretStr
 
 from services.alerter.channels.slack import MAX_BLOCKS, SlackChannel, escape_mrkdwn, safe_link, slack_message
 from services.alerter.channels.webhook import WebhookChannel
+from services.alerter.deliver import immediate_task
+from services.alerter.digest import digest_task
 from services.alerter.errors import DeliveryError
 from services.alerter.signing import verify
 from shared.http import parse_retry_after
 
-from .factories import alert
+from .factories import T0, alert
 
 SECRET = "whsec_" + base64.b64encode(b"channel-test-key").decode()
 
@@ -96,7 +98,7 @@ def test_escaping_is_not_undone_by_clipping() -> None:
                 assert text[i : i + 5] in ("&amp;",) or text[i : i + 4] in ("&lt;", "&gt;")
 
 
-async def test_webhook_sends_signed_alert_json_with_alert_id_as_webhook_id() -> None:
+async def test_webhook_sends_a_signed_alert_created_event_with_the_alert_id_as_webhook_id() -> None:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -106,13 +108,15 @@ async def test_webhook_sends_signed_alert_json_with_alert_id_as_webhook_id() -> 
     a = alert()
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
         channel = WebhookChannel("hooks", SecretStr("https://hooks.test/in"), SecretStr(SECRET), client)
-        assert await channel.send([a], delivery_id="d1", digest=False) == 204
+        assert await channel.send(immediate_task("hooks", a, T0)) == 204
     (req,) = seen
     assert verify(SECRET, dict(req.headers), req.content) == a.alert_id
-    assert json.loads(req.content)["from"] == "support" and json.loads(req.content)["alert_id"] == a.alert_id
+    body = json.loads(req.content)
+    assert (body["type"], body["timestamp"]) == ("alert.created", "2026-02-01T09:00:00Z")
+    assert body["data"]["from"] == "support" and body["data"]["alert_id"] == a.alert_id
 
 
-async def test_webhook_digest_is_keyed_by_the_delivery_id() -> None:
+async def test_webhook_digest_is_an_alert_digest_event_keyed_by_the_delivery_id() -> None:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -121,10 +125,11 @@ async def test_webhook_digest_is_keyed_by_the_delivery_id() -> None:
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
         channel = WebhookChannel("hooks", SecretStr("https://hooks.test/in"), SecretStr(SECRET), client)
-        await channel.send([alert("a2"), alert("a3")], delivery_id="digest:hooks:1", digest=True)
+        await channel.send(digest_task("hooks", T0, [alert("a2"), alert("a3")]))
     body = json.loads(seen[0].content)
-    assert seen[0].headers["webhook-id"] == "digest:hooks:1"
-    assert [a["article_id"] for a in body["alerts"]] == ["a2", "a3"]
+    assert seen[0].headers["webhook-id"] == body["data"]["delivery_id"]
+    assert seen[0].headers["webhook-id"].startswith("digest:hooks:")
+    assert body["type"] == "alert.digest" and [a["article_id"] for a in body["data"]["alerts"]] == ["a2", "a3"]
 
 
 @pytest.mark.parametrize(
@@ -138,7 +143,7 @@ async def test_http_errors_are_classified_and_never_show_the_url(status: int, re
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
         channel = SlackChannel("team", SecretStr("https://hooks.slack.test/services/T0/B0/SECRETPART"), client)
         with pytest.raises(DeliveryError) as info:
-            await channel.send([alert()], delivery_id="d1", digest=False)
+            await channel.send(immediate_task("team", alert(), T0))
     err = info.value
     assert (err.status, err.retryable, err.retry_after_s) == (status, retryable, 7.0)
     assert "SECRETPART" not in str(err) and "team" in str(err)
@@ -151,7 +156,7 @@ async def test_timeout_is_a_retryable_delivery_error() -> None:
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
         channel = WebhookChannel("hooks", SecretStr("https://hooks.test/in"), None, client)
         with pytest.raises(DeliveryError, match="timeout") as info:
-            await channel.send([alert()], delivery_id="d1", digest=False)
+            await channel.send(immediate_task("team", alert(), T0))
     assert info.value.retryable and info.value.status is None
 
 

@@ -98,21 +98,22 @@ def test_low_confidence_observation_does_not_move_the_established_stance() -> No
     assert alert.article_id == "a3" and alert.before.article.id == "a1"
 
 
-def test_later_reports_of_the_same_shift_are_corroborations_not_alerts() -> None:
+def test_later_reports_of_the_same_shift_by_other_outlets_are_corroborations_not_alerts() -> None:
     det = detector()
-    det.observe(obs("a1", "support"))
-    (alert,) = det.observe(obs("a2", "oppose", hours=1))
-    detection = det.detect(obs("a3", "oppose", hours=5))
+    det.observe(obs("a1", "support", source="Wire"))
+    (alert,) = det.observe(obs("a2", "oppose", hours=1, source="Post"))
+    detection = det.detect(obs("a3", "oppose", hours=5, source="Herald"))
     assert detection.alerts == []
     (updated,) = detection.corroborated
     assert updated.alert_id == alert.alert_id
     assert [r.id for r in updated.corroborations] == ["a3"]
     det.apply(detection)
-    # A noisy flip back and forth inside the window: the repeated support -> oppose is corroboration too.
-    (back,) = det.observe(obs("a4", "support", hours=6))
+    # A flip back and forth inside the window: every change notifies, the repeat is no corroboration.
+    (back,) = det.observe(obs("a4", "support", hours=6, source="Daily"))
     assert back.to_stance == "support"
-    assert det.observe(obs("a5", "oppose", hours=7)) == []
-    assert [r.id for r in det.recent_alerts["rutte:tomahawks"][-2].corroborations] == ["a3", "a5"]
+    (again,) = det.observe(obs("a5", "oppose", hours=7, source="Gazette"))
+    assert (again.from_stance, again.to_stance, again.article_id) == ("support", "oppose", "a5")
+    assert [r.id for r in det.recent_alerts["rutte:tomahawks"][0].corroborations] == ["a3"]
 
 
 def test_same_shift_after_the_window_is_a_new_alert() -> None:

@@ -123,7 +123,8 @@ def test_a_late_report_of_a_change_already_sent_is_attached_to_it_as_a_corrobora
     det = ShiftDetector(clock=lambda: T0)
     det.observe(obs("a1", "support"))
     (sent,) = det.observe(obs("a3", "oppose", hours=3))
-    detection = det.detect(obs("a2", "oppose", hours=2))  # said before a3, delivered after its alert
+    # said before a3 by another outlet, delivered after a3's alert
+    detection = det.detect(obs("a2", "oppose", hours=2, source="Herald"))
     assert detection.alerts == []
     (updated,) = detection.corroborated
     assert updated.alert_id == sent.alert_id and [c.id for c in updated.corroborations] == ["a2"]

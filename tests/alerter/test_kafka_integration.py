@@ -9,6 +9,7 @@ import pytest
 
 from services.alerter.signing import verify
 from shared.bus import KafkaBus
+from shared.contracts import DeliveryTask
 from shared.topics import Topics
 from tests.support import wait_until
 
@@ -29,7 +30,9 @@ async def test_signature_verifies_and_slack_text_is_escaped(kafka_bus: KafkaBus,
             await wait_until(lambda: receiver.to("/hook") and receiver.to("/slack"), timeout=30)
         (hook,) = receiver.to("/hook")
         alert_id = verify(SECRET, hook.headers, hook.body)
-        assert json.loads(hook.body)["alert_id"] == alert_id and json.loads(hook.body)["to"] == "oppose"
+        event = json.loads(hook.body)
+        assert event["type"] == "alert.created"
+        assert event["data"]["alert_id"] == alert_id and event["data"]["to"] == "oppose"
         slack_text = receiver.to("/slack")[0].body.decode()
         for raw in ("<!channel>", "<@U123>", "<https://evil.test"):
             assert raw not in slack_text
@@ -110,8 +113,49 @@ async def test_restarted_alerter_rebuilds_state_from_kafka_and_does_not_resend(
             await asyncio.sleep(1.0)
         ids = [r.headers["webhook-id"] for r in receiver.to("/hook")]
         assert len(ids) == 2 and ids[0] == first.headers["webhook-id"] and ids[1] != ids[0]
-        second = json.loads(receiver.to("/hook")[1].body)
+        second = json.loads(receiver.to("/hook")[1].body)["data"]
         # ... and its state came from the compacted topic: the new shift starts from the rebuilt "oppose".
         assert (second["from"], second["to"], second["article_id"]) == ("oppose", "support", "x3")
+    finally:
+        await receiver.stop()
+
+
+async def test_a_flip_back_inside_the_window_arrives_as_a_new_alert_and_a_second_source_as_a_corroboration(
+    kafka_bus: KafkaBus, topics: Topics
+) -> None:
+    receiver = Receiver()
+    base = await receiver.start()
+
+    async def all_delivered() -> bool:  # two alerts and a corroboration, on each of the two channels
+        return len([o for o in await outcomes(kafka_bus, topics) if o.status == "delivered"]) >= 6
+
+    try:
+        async with running_alerter(kafka_bus, topics, settings_for(topics, base)):
+            await publish(
+                kafka_bus,
+                topics,
+                obs("f1", "support", source="Wire"),
+                obs("f2", "oppose", hours=1, source="Post"),
+                obs("f3", "support", hours=2, source="Herald"),  # back again, well inside the 48 h window
+                obs("f4", "support", hours=2.5, source="Daily"),  # another outlet reports the flip back
+            )
+            await wait_until(all_delivered, timeout=30)
+        # what the alerter queued: two alerts and one corroboration per channel, nothing else
+        tasks = [DeliveryTask.from_json_bytes(r.value or b"") for r in await kafka_bus.read_all(topics.deliveries.name)]
+        assert sorted(t.event for t in tasks if t.channel == "webhook") == [
+            "alert.corroborated",
+            "alert.created",
+            "alert.created",
+        ]
+        hooks = receiver.to("/hook")
+        ids = [verify(SECRET, r.headers, r.body) for r in hooks]
+        events = [json.loads(r.body) for r in hooks]
+        assert [e["type"] for e in events] == ["alert.created", "alert.created", "alert.corroborated"]
+        changes = [(e["data"]["from"], e["data"]["to"], e["data"]["article_id"]) for e in events]
+        assert changes == [("support", "oppose", "f2"), ("oppose", "support", "f3"), ("oppose", "support", "f3")]
+        assert [c["id"] for c in events[2]["data"]["corroborations"]] == ["f4"]
+        assert ids[:2] == [events[0]["data"]["alert_id"], events[1]["data"]["alert_id"]] and len(set(ids)) == 3
+        follow_up = receiver.to("/slack")[2].body.decode()
+        assert "another source" in follow_up and "Daily" in follow_up
     finally:
         await receiver.stop()

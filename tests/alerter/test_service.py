@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import json
 from collections.abc import AsyncIterator, Callable
 
 import httpx
@@ -62,22 +63,35 @@ async def test_reversal_flows_from_observation_to_signed_webhook_and_slack() -> 
         return httpx.Response(200)
 
     async with alerter(bus, handler) as ctx:
-        for o in (obs("a1", "support"), obs("a2", "oppose", hours=2), obs("a3", "oppose", hours=3)):
+        stream = (
+            obs("a1", "support", source="Wire"),
+            obs("a2", "oppose", hours=2, source="Post"),
+            obs("a3", "oppose", hours=3, source="Herald"),
+        )
+        for o in stream:
             await bus.publish(ctx.topics.observations.name, o, key=o.key)
-        await wait_until(lambda: len(seen) >= 2, timeout=5)
-        await wait_until(lambda: len(bus.records(ctx.topics.delivery_outcomes.name)) >= 2, timeout=5)
+        await wait_until(lambda: len(seen) >= 4, timeout=5)
+        await wait_until(lambda: len(bus.records(ctx.topics.delivery_outcomes.name)) >= 4, timeout=5)
         alerts_route = ctx.routes["/alerts"]({"actor": "rutte"})
         positions_route = ctx.routes["/positions"]({})
-    hook = next(r for r in seen if r.url.host == "hooks.test")
+    hooks = [r for r in seen if r.url.host == "hooks.test"]
     alert_records = [PositionChange.from_json_bytes(r.value or b"") for r in bus.records(ctx.topics.alerts.name)]
-    assert verify(SECRET, dict(hook.headers), hook.content) == alert_records[0].alert_id
+    assert verify(SECRET, dict(hooks[0].headers), hooks[0].content) == alert_records[0].alert_id
     assert [r.header("event") for r in bus.records(ctx.topics.alerts.name)] == ["alert", "corroboration"]
     assert [c.id for c in alert_records[1].corroborations] == ["a3"]
-    assert len(seen) == 2  # the corroborating report is not re-sent
+    # the alert, then its corroboration by another outlet, on each channel; the webhook's are signed events
+    assert len(seen) == 4 and len(hooks) == 2
+    events = [json.loads(h.content) for h in hooks]
+    assert [e["type"] for e in events] == ["alert.created", "alert.corroborated"]
+    assert [c["id"] for c in events[1]["data"]["corroborations"]] == ["a3"]
+    assert verify(SECRET, dict(hooks[1].headers), hooks[1].content) not in (None, alert_records[0].alert_id)
+    slack = [r for r in seen if r.url.host == "hooks.slack.test"]
+    assert "another source" in slack[1].content.decode() and "Herald" in slack[1].content.decode()
     latest = Position.from_json_bytes(bus.records(ctx.topics.positions.name)[-1].value or b"")
     assert latest.established == "oppose" and len(latest.history) == 3
     outcomes = [DeliveryOutcome.from_json_bytes(r.value or b"") for r in bus.records(ctx.topics.delivery_outcomes.name)]
-    assert sorted(o.channel for o in outcomes) == ["slack", "webhook"] and {o.status for o in outcomes} == {"delivered"}
+    assert sorted(o.channel for o in outcomes) == ["slack", "slack", "webhook", "webhook"]
+    assert {o.status for o in outcomes} == {"delivered"}
     assert alerts_route["count"] == 1 and alerts_route["alerts"][0]["corroborations"][0]["id"] == "a3"
     assert positions_route["positions"][0]["established"] == "oppose"
     assert (

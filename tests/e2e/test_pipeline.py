@@ -76,6 +76,20 @@ async def test_feeds_in_signed_webhooks_out_with_an_enricher_crash_in_the_middle
             }
 
         await wait_until(lambda: STORY_SHIFTS <= shifts(), 60)
+
+        def corroborated() -> list[str]:
+            """Outlets that corroborated the Tomahawk reversal, as the receiver got them: attached to the alert
+            when the second report came within its grace period, else as an ``alert.corroborated`` event."""
+            return sorted(
+                {
+                    c.source
+                    for r in receiver.stats.accepted
+                    if (r.alert.actor, r.alert.topic) == ("trump", "tomahawks")
+                    for c in r.alert.corroborations
+                }
+            )
+
+        await wait_until(corroborated, 60)
         await asyncio.sleep(2)  # room for any late duplicate to show up
     finally:
         pipeline.stop()
@@ -88,8 +102,10 @@ async def test_feeds_in_signed_webhooks_out_with_an_enricher_crash_in_the_middle
     assert len(article_ids) == len(set(article_ids)) == len(feeds.feeds.story)
     assert receiver.stats.rejected == []
     assert len(receiver.stats.deliveries) == len(set(receiver.stats.deliveries))
-    keys = [(r.alert.actor, r.alert.topic, r.alert.from_stance, r.alert.to_stance) for r in receiver.stats.accepted]
+    created = [r.alert for r in receiver.stats.accepted if r.type == "alert.created"]
+    keys = [(a.actor, a.topic, a.from_stance, a.to_stance) for a in created]
     assert len(keys) == len(set(keys)), "the same shift was notified twice"
-    # The corroborating second report of the Tomahawk reversal is attached, not re-sent.
+    # The second outlet's report of the Tomahawk reversal arrives as its corroboration, not as a new alert.
+    assert corroborated() == ["Prairie Post"]
     dead = await kafka_bus.read_all(topics.dead_letters.name)
     assert dead == [], [r.header("error") for r in dead]

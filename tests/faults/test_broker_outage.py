@@ -104,5 +104,13 @@ async def test_broker_outages_of_5_and_60_seconds_lose_no_alert_send_none_twice_
 
     assert receiver.stats.rejected == []
     assert len(receiver.stats.deliveries) == len(set(receiver.stats.deliveries)), "a webhook-id was sent twice"
-    shifts = [(r.alert.actor, r.alert.topic, r.alert.from_stance, r.alert.to_stance) for r in receiver.stats.accepted]
+    created = [r.alert for r in receiver.stats.accepted if r.type == "alert.created"]
+    shifts = [(a.actor, a.topic, a.from_stance, a.to_stance) for a in created]
     assert sorted(shifts) == sorted(expected), "every expected shift exactly once, and nothing else"
+    # the rest are the second outlets' reports of those shifts, each a corroboration of its alert
+    ids = {a.alert_id for a in created}
+    assert all(
+        r.type == "alert.corroborated" and r.alert.alert_id in ids
+        for r in receiver.stats.accepted
+        if r.type != "alert.created"
+    )

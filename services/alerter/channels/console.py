@@ -1,4 +1,8 @@
-"""Print alerts as JSON lines (demos, debugging, a channel that cannot fail)."""
+"""Print deliveries as JSON lines (demos, debugging, a channel that cannot fail).
+
+Each line is the delivery's event as a webhook would receive it (``type``, ``timestamp``, ``data``),
+so what the console shows is what a receiver gets.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import sys
 from typing import TextIO
 
 from services.alerter.channels.base import Channel
-from shared.contracts import PositionChange
+from services.alerter.channels.webhook import webhook_body
+from shared.contracts import DeliveryTask
 
 
 class ConsoleChannel(Channel):
@@ -16,9 +21,9 @@ class ConsoleChannel(Channel):
         super().__init__(name)
         self._stream = stream
 
-    async def send(self, alerts: list[PositionChange], *, delivery_id: str, digest: bool) -> int | None:
+    async def send(self, task: DeliveryTask) -> int | None:
         out = self._stream or sys.stdout
-        for alert in alerts:
-            out.write(alert.to_json_bytes().decode("utf-8") + "\n")
+        _, body = webhook_body(task, stage=f"console {self.name}")
+        out.write(body.decode("utf-8") + "\n")
         out.flush()
         return None

@@ -13,7 +13,7 @@ import httpx
 from pydantic import SecretStr
 
 from services.alerter.channels.base import Channel, post
-from shared.contracts import ObservationRecord, PositionChange
+from shared.contracts import AlertEventType, ArticleRef, DeliveryTask, ObservationRecord, PositionChange
 
 #: Slack's documented limits.
 MAX_BLOCKS = 50
@@ -78,12 +78,55 @@ def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": clip_escaped(text, MAX_SECTION_CHARS)}}
 
 
-def _summary(alert: PositionChange) -> str:
+def _change(alert: PositionChange) -> str:
     return (
         f"*{escape_mrkdwn(clip(_who(alert), 100))}* on *{escape_mrkdwn(clip(_what(alert), 100))}*: "
-        f"{escape_mrkdwn(alert.from_stance)} {ARROW} {escape_mrkdwn(alert.to_stance)} "
-        f"· severity *{alert.severity}* · {alert.kind}"
+        f"{escape_mrkdwn(alert.from_stance)} {ARROW} {escape_mrkdwn(alert.to_stance)}"
     )
+
+
+def _summary(alert: PositionChange) -> str:
+    text = f"{_change(alert)} · severity *{alert.severity}* · {alert.kind}"
+    return text + (" · *retracted*" if alert.status == "retracted" else "")
+
+
+def _source(ref: ArticleRef) -> str:
+    label = f"{ref.source}: {ref.title}" if ref.source and ref.title else ref.source or ref.title or ref.id
+    return safe_link(ref.url, label)
+
+
+def _reason(alert: PositionChange) -> str:
+    """Why an alert was retracted, escaped: the verdict, the reviewer's note when there is one."""
+    r = alert.retraction
+    if r is None:
+        return "no reason given"
+    text = r.verdict.replace("-", " ") + (f": {r.note}" if r.note else "")
+    return escape_mrkdwn(clip(text, MAX_QUOTE_CHARS))
+
+
+def _follow_up(text: str, alert: PositionChange) -> dict[str, Any]:
+    """A short message about an alert already sent: one line, and the alert id to find the first one by."""
+    context = f"alert {alert.alert_id}"
+    return {
+        "text": clip_escaped(text, MAX_FALLBACK_CHARS),
+        "blocks": [
+            _section(text),
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
+        ],
+    }
+
+
+def corroborated_message(alert: PositionChange) -> dict[str, Any]:
+    """``another source: <outlet/link>`` for the newest corroborating source."""
+    newest = alert.corroborations[-1] if alert.corroborations else None
+    source = _source(newest) if newest is not None else "unnamed"
+    total = 1 + len(alert.corroborations)
+    return _follow_up(f"{_change(alert)} · another source: {source} ({total} sources in all)", alert)
+
+
+def retracted_message(alert: PositionChange) -> dict[str, Any]:
+    """``retracted: <reason>``."""
+    return _follow_up(f"{_change(alert)} · retracted: {_reason(alert)}", alert)
 
 
 def _header(text: str) -> dict[str, Any]:
@@ -111,10 +154,18 @@ def _alert_blocks(alert: PositionChange) -> list[dict[str, Any]]:
     return blocks
 
 
-def slack_message(alerts: list[PositionChange], *, digest: bool) -> dict[str, Any]:
-    """The Block Kit payload for one alert, or a digest listing several (bounded to 50 blocks)."""
+def slack_message(
+    alerts: list[PositionChange], *, digest: bool, event: AlertEventType = "alert.created"
+) -> dict[str, Any]:
+    """The Block Kit payload for one alert event, or a digest listing several (bounded to 50 blocks).
+
+    A new alert is a full message; a corroboration or a retraction is a short follow-up about it."""
     if not digest and len(alerts) == 1:
         alert = alerts[0]
+        if event == "alert.corroborated":
+            return corroborated_message(alert)
+        if event == "alert.retracted":
+            return retracted_message(alert)
         title = f"Position {alert.severity}: {_who(alert)} on {_what(alert)}"
         blocks = [_header(title), *_alert_blocks(alert)]
         return {"text": clip_escaped(_summary(alert), MAX_FALLBACK_CHARS), "blocks": blocks}
@@ -146,7 +197,8 @@ class SlackChannel(Channel):
         self._client = client
         self.min_interval_s = min_interval_s
 
-    async def send(self, alerts: list[PositionChange], *, delivery_id: str, digest: bool) -> int | None:
-        body = json.dumps(slack_message(alerts, digest=digest), ensure_ascii=False).encode("utf-8")
+    async def send(self, task: DeliveryTask) -> int | None:
+        message = slack_message(task.alerts, digest=task.digest, event=task.event)
+        body = json.dumps(message, ensure_ascii=False).encode("utf-8")
         headers = {"content-type": "application/json; charset=utf-8"}
         return await post(self._client, self._url.get_secret_value(), body, headers, stage=f"slack {self.name}")
