@@ -1,8 +1,8 @@
 """Digests and quiet hours: when a held alert is released, what a digest says, the buffer of held alerts.
 
-Pure functions decide the release time (a rolling window, or a calendar schedule in a timezone) and
-build a digest's content (:func:`digest_content`, a plain dict that any channel renders or wraps);
-:class:`DigestBuffer` groups held alerts per channel and release time, and can be rebuilt from the
+Pure functions decide the release time (a rolling window, or a calendar schedule in a timezone); what a
+digest says is ``shared.contracts.webhooks.DigestData`` (the webhook body's model, which any channel
+renders); :class:`DigestBuffer` groups held alerts per channel and release time, and can be rebuilt from the
 deliveries topic (held items minus those already batched).
 """
 
@@ -11,11 +11,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.alerter.routing import WEEKDAYS, ChannelConfig, DigestSchedule, QuietHours
-from shared.contracts import ArticleRef, DeliveryTask, ObservationRecord, PositionChange
+from shared.contracts import DeliveryTask, PositionChange
 
 HELD_PREFIX = "held:"
 DIGEST_PREFIX = "digest:"
@@ -91,52 +90,6 @@ def release_at(cfg: ChannelConfig, now: datetime) -> datetime | None:
         end = quiet_end(cfg.quiet_hours, now)
         release = end if release is None else max(release, end)
     return release
-
-
-def _article(ref: ArticleRef) -> dict[str, Any]:
-    return {"outlet": ref.source, "title": ref.title, "link": ref.url, "published": ref.published.isoformat()}
-
-
-def _record(rec: ObservationRecord) -> dict[str, Any]:
-    return {
-        "stance": rec.stance,
-        "confidence": rec.confidence,
-        "observed_at": rec.observed_at.isoformat(),
-        "quotes": [ev.text for ev in rec.evidence],
-        **_article(rec.article),
-        "article_id": rec.article.id,
-    }
-
-
-def digest_entry(alert: PositionChange) -> dict[str, Any]:
-    """One alert as a digest lists it: who, what, and both sides of the change with their quotes."""
-    return {
-        "alert_id": alert.alert_id,
-        "status": alert.status,
-        "actor": alert.actor,
-        "actor_name": alert.actor_name or alert.actor,
-        "topic": alert.topic,
-        "topic_label": alert.topic_label or alert.topic,
-        "from": alert.from_stance,
-        "to": alert.to_stance,
-        "severity": alert.severity,
-        "kind": alert.kind,
-        "created_at": alert.created_at.isoformat(),
-        #: The article whose observation raised the alert.
-        "article_id": alert.article_id,
-        "before": _record(alert.before),
-        "after": _record(alert.after),
-        "corroborations": [_article(ref) for ref in alert.corroborations],
-        "extractor": alert.extractor.model_dump(mode="json"),
-    }
-
-
-def digest_content(alerts: list[PositionChange], *, delivery_id: str) -> dict[str, Any]:
-    """What a digest says, as plain JSON-ready data: channels render it, a webhook envelope wraps it.
-
-    Text is raw (as the articles have it): a channel escapes it for its own format.
-    """
-    return {"delivery_id": delivery_id, "count": len(alerts), "alerts": [digest_entry(a) for a in alerts]}
 
 
 def held_task(channel: str, alert: PositionChange, release: datetime) -> DeliveryTask:

@@ -11,9 +11,10 @@ from pydantic import SecretStr
 from services.alerter.channels.slack import slack_message
 from services.alerter.channels.webhook import WebhookChannel
 from services.alerter.detect import ShiftDetector
-from services.alerter.digest import digest_content
+from services.alerter.digest import digest_task
 from services.alerter.signing import verify
 from shared.contracts import PositionChange
+from shared.contracts.webhooks import DigestData
 
 from .factories import T0, obs
 from .receiver import Receiver
@@ -44,7 +45,7 @@ ALERTS = [
 
 
 def test_each_entry_carries_before_and_after_with_quotes_outlet_and_link() -> None:
-    content = json.loads(json.dumps(digest_content(ALERTS, delivery_id="digest:desk:1")))  # plain JSON data
+    content = DigestData.of(ALERTS, delivery_id="digest:desk:1").model_dump(mode="json", by_alias=True)
     assert content["delivery_id"] == "digest:desk:1" and content["count"] == 2
     for entry, alert in zip(content["alerts"], ALERTS, strict=True):
         assert entry["alert_id"] == alert.alert_id and (entry["from"], entry["to"]) == ("support", "oppose")
@@ -75,11 +76,13 @@ async def test_a_webhook_digest_is_signed_and_lists_both_sides_over_http() -> No
     try:
         async with httpx.AsyncClient() as client:
             channel = WebhookChannel("desk", SecretStr(f"{url}/in"), SecretStr(SECRET), client)
-            await channel.send(ALERTS, delivery_id="digest:desk:7", digest=True)
+            task = digest_task("desk", ALERTS[0].created_at, ALERTS)
+            await channel.send(task)
     finally:
         await receiver.stop()
     (request,) = receiver.to("/in")
-    assert verify(SECRET, request.headers, request.body) == "digest:desk:7"
+    assert verify(SECRET, request.headers, request.body) == task.delivery_id
     body = json.loads(request.body)
-    assert [e["before"]["quotes"][0] for e in body["alerts"]] == [a.before.evidence[0].text for a in ALERTS]
-    assert [e["after"]["link"] for e in body["alerts"]] == ["https://news.test/b2", "https://news.test/c2"]
+    assert body["type"] == "alert.digest"
+    assert [e["before"]["quotes"][0] for e in body["data"]["alerts"]] == [a.before.evidence[0].text for a in ALERTS]
+    assert [e["after"]["link"] for e in body["data"]["alerts"]] == ["https://news.test/b2", "https://news.test/c2"]
