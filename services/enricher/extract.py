@@ -35,7 +35,7 @@ from services.enricher.judges.rules import RuleJudge
 from services.enricher.lexicons import words
 from services.enricher.mentions import count_mentions
 from services.enricher.nlp import model_label
-from services.enricher.polarity import rule_readings
+from services.enricher.polarity import CARRIED_PENALTY, rule_readings
 from services.enricher.sentences import Sentence, mask_markup, quote_spans, split_sentences
 from services.enricher.watchlist import Watchlist
 from shared.contracts import (
@@ -112,6 +112,8 @@ class Enricher:
         self.judge: StanceJudge = judge or RuleJudge()
         #: Whether figures the rules did not attribute are also put to the judge (a judge that says so).
         self.open_holders = bool(getattr(self.judge, "reads_open_holders", False))
+        #: Whether clauses the sentence rules leave without a holder go to the figure still speaking (``discourse``).
+        self.carry = bool(getattr(self.judge, "reads_carried_holders", False))
         self.nlp = nlp
         self.ner_nlp = ner_nlp
         self.full_ner = full_ner and ner_nlp is not None
@@ -273,7 +275,7 @@ class Enricher:
             sent = ctx.sentences[cue.sentence]
             if sent.paragraph in ctx.other_speakers:
                 continue  # a host's question or summary ("CALLOWAY: Zelenskyy says he still wants …")
-            if is_candidate(ctx, sent, fig_starts):
+            if is_candidate(ctx, sent, fig_starts, carry=self.carry):
                 candidates.setdefault(cue.sentence, []).append(cue)
         todo = sorted(candidates)[: self.max_parsed_sentences]
         ctx.parse(todo)
@@ -286,7 +288,7 @@ class Enricher:
                 span = doc.char_span(cue.start, cue.end, alignment_mode="expand")
                 if span is None or len(span) == 0:
                     continue
-                read, past = rule_readings(ctx, i, doc, cue, span, fig_of_tok, article)
+                read, past = rule_readings(ctx, i, doc, cue, span, fig_of_tok, article, carry=self.carry)
                 for figure, penalty, reading in read:
                     pending.append(_Pending(self._query(ctx, i, doc, cue, figure, reading, past), penalty, past, cue))
                 if self.open_holders:
@@ -297,6 +299,10 @@ class Enricher:
                         if figure not in taken:
                             q = self._query(ctx, i, doc, cue, figure, None, past)
                             pending.append(_Pending(q, OPEN_HOLDER_PENALTY, past, cue))
+        if self.carry:
+            pending += self._answers(
+                ctx, cues, {(p.query.figure_id, p.cue.topic, ctx.sentences[p.cue.sentence].paragraph) for p in pending}
+            )
         verdicts = self.judge.judge([p.query for p in pending])
         findings: list[Finding] = []
         for p, v in zip(pending, verdicts, strict=True):
@@ -308,6 +314,38 @@ class Enricher:
             )
         self.stats["parsed_sentences"] += len(ctx.docs)
         return findings
+
+    def _answers(self, ctx: ArticleContext, cues: list[CueMatch], asked: set[tuple[str, str, int]]) -> list[_Pending]:
+        """Transcripts: a host's question names the topic, the figure's answer gives the stance ("Q: Will you send
+        them? / TRUMP: I haven't decided."). The answer's first sentence is put to the judge with the question as
+        its context, the figure as holder, on the ``carried`` path (the model must confirm it)."""
+        out: list[_Pending] = []
+        first: dict[int, int] = {}
+        for s in ctx.sentences:
+            first.setdefault(s.paragraph, s.index)
+        for paragraph, figure in sorted(ctx.speakers.items()):
+            if paragraph - 1 not in ctx.other_speakers or paragraph not in first:
+                continue
+            answer = first[paragraph]
+            question = [s for s in ctx.sentences if s.paragraph == paragraph - 1]
+            for topic in sorted({c.topic for c in cues if ctx.sentences[c.sentence].paragraph == paragraph - 1}):
+                if (figure, topic, paragraph) in asked:
+                    continue  # the answer names the topic itself: read as any sentence of the figure's
+                cue = CueMatch(answer, topic, 0, 0, 0, False)
+                fig, top = self.watchlist.by_figure[figure], self.watchlist.by_topic[topic]
+                query = Query(
+                    figure_id=figure,
+                    figure_name=fig.name,
+                    topic_id=top.id,
+                    topic_label=top.label,
+                    topic_support=top.support,
+                    topic_oppose=top.oppose,
+                    sentence=ctx.sentences[answer].text,
+                    context=" ".join(s.text for s in question[-2:]),
+                    rules=RuleReading(None, False, "carried"),
+                )
+                out.append(_Pending(query, CARRIED_PENALTY, False, cue))
+        return out
 
     def _query(
         self, ctx: ArticleContext, i: int, doc: Doc, cue: CueMatch, figure: str, reading: RuleReading | None, past: bool

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from services.enricher.judges import JUDGES
 from services.evaluate.score import ScoreError, read_jsonl, score_run, score_sentences, summary_line
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -173,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--judge",
         action="append",
-        choices=("rules", "model", "combined"),
+        choices=JUDGES,
         help="which judge (repeatable with --all; default combined)",
     )
     parser.add_argument("--sweep-instant", action="store_true", help="choose the alert hold threshold (dev sets)")
