@@ -32,7 +32,9 @@ VERSIONS = ("c4", "c5")
 #: A stance only the model read is less certain than the model says: the rules did not confirm it.
 UNCONFIRMED_PENALTY = 0.1
 #: c5: a holder carried over from an earlier sentence counts only when the model reads a stance this sure.
-CARRY_FLOOR = 0.8
+CARRY_FLOOR = 0.7
+#: ... or this sure when the rules' reading of the clause agrees; when it reads the opposite, never.
+CARRY_AGREE_FLOOR = 0.5
 
 
 class CombinedJudge:
@@ -75,7 +77,8 @@ class CombinedJudge:
         reasons = (*r.reasons, *m.reasons)
         if q.rules is not None and q.rules.path == "carried":
             # The holder is only a candidate: the model must read that figure's stance in the sentence.
-            if m.stance is not None and m.probability >= self.carry:
+            floor = self.carry if r.stance is None else (CARRY_AGREE_FLOOR if m.stance == r.stance else 1.01)
+            if m.stance is not None and m.probability >= floor:
                 p = round(m.probability - UNCONFIRMED_PENALTY, 3)
                 return Verdict(m.stance, p, self.id, (*reasons, "model reads the carried holder's stance"))
             return Verdict(None, m.probability, self.id, (*reasons, "carried holder not confirmed"))
