@@ -144,3 +144,24 @@ def _previous_quote_speaker(ctx: ArticleContext, i: int, quote: tuple[int, int])
         if any(_speaker_of(ctx, s.index) == "" for s in between):
             return None
     return None
+
+
+def continues(ctx: ArticleContext, n: int, figure: str) -> bool:
+    """Sentence ``n`` may go on with ``figure``'s view: it names no other figure, and no one else speaks in it
+    (outside its quotations); a quotation in it must be the figure's or have no speaker of its own."""
+    sent = ctx.sentences[n]
+    if any(h.key != figure for h in ctx.scan.figures if sent.start <= h.start < sent.end):
+        return False
+    ctx.parse([n])
+    doc = ctx.docs.get(n)
+    if doc is None or _voice(ctx, n, doc):
+        return False
+    ref = subject_of_sentence(ctx, n)
+    if ref is not None and (ref.kind == "other" or (ref.kind == "figure" and ref.figure != figure)):
+        return False
+    for qs, qe in ctx.quotes:
+        if qs < sent.end and sent.start < qe:
+            speaker = quote_speaker(ctx, (qs, qe))
+            if speaker is not None and speaker != figure:
+                return False
+    return True

@@ -28,6 +28,7 @@ from services.enricher.aggregation import aggregate
 from services.enricher.candidates import CandidateScanner, Scan
 from services.enricher.context import WORD, ArticleContext, CueMatch, Finding
 from services.enricher.cues import topic_cues
+from services.enricher.discourse import continues
 from services.enricher.headline import explicit_verb, full_name_subject, headline_clauses, is_title_case, sentence_case
 from services.enricher.holders import is_candidate, present, speaker_labels
 from services.enricher.judges.base import Query, RuleReading, StanceJudge
@@ -304,6 +305,19 @@ class Enricher:
                 ctx, cues, {(p.query.figure_id, p.cue.topic, ctx.sentences[p.cue.sentence].paragraph) for p in pending}
             )
         verdicts = self.judge.judge([p.query for p in pending])
+        if self.carry:
+            open_ = [
+                p
+                for p, v in zip(pending, verdicts, strict=True)
+                if v.stance is None
+                and p.query.rules is not None
+                and p.query.rules.path == "clause"
+                and not p.past
+                and p.query.rules.stance is None
+            ]
+            more = self._continued(ctx, open_)
+            pending += more
+            verdicts += self.judge.judge([p.query for p in more])
         findings: list[Finding] = []
         for p, v in zip(pending, verdicts, strict=True):
             if v.stance is None:
@@ -315,36 +329,64 @@ class Enricher:
         self.stats["parsed_sentences"] += len(ctx.docs)
         return findings
 
+    def _carried(self, ctx: ArticleContext, figure: str, topic: str, i: int, context: str) -> _Pending:
+        """A query on the ``carried`` path: sentence ``i`` read for ``figure`` on ``topic``, the model to confirm."""
+        fig, top = self.watchlist.by_figure[figure], self.watchlist.by_topic[topic]
+        query = Query(
+            figure_id=figure,
+            figure_name=fig.name,
+            topic_id=top.id,
+            topic_label=top.label,
+            topic_support=top.support,
+            topic_oppose=top.oppose,
+            sentence=ctx.sentences[i].text,
+            context=context,
+            rules=RuleReading(None, False, "carried"),
+        )
+        return _Pending(query, CARRIED_PENALTY, False, CueMatch(i, topic, 0, 0, 0, False))
+
     def _answers(self, ctx: ArticleContext, cues: list[CueMatch], asked: set[tuple[str, str, int]]) -> list[_Pending]:
-        """Transcripts: a host's question names the topic, the figure's answer gives the stance ("Q: Will you send
-        them? / TRUMP: I haven't decided."). The answer's first sentence is put to the judge with the question as
-        its context, the figure as holder, on the ``carried`` path (the model must confirm it)."""
+        """Interviews: a question names the topic, the figure's answer gives the stance ("Q: Will you send them? /
+        TRUMP: I haven't decided."). The answer's first sentence is put to the judge with the question as its
+        context, the figure as holder. A question is a host's paragraph, or any paragraph not the figure's that
+        ends with a question mark."""
         out: list[_Pending] = []
         first: dict[int, int] = {}
         for s in ctx.sentences:
             first.setdefault(s.paragraph, s.index)
         for paragraph, figure in sorted(ctx.speakers.items()):
-            if paragraph - 1 not in ctx.other_speakers or paragraph not in first:
-                continue
-            answer = first[paragraph]
             question = [s for s in ctx.sentences if s.paragraph == paragraph - 1]
+            if not question or paragraph not in first:
+                continue
+            asks = question[-1].text.rstrip(" \"”’'").endswith("?") and ctx.speakers.get(paragraph - 1) != figure
+            if paragraph - 1 not in ctx.other_speakers and not asks:
+                continue
             for topic in sorted({c.topic for c in cues if ctx.sentences[c.sentence].paragraph == paragraph - 1}):
                 if (figure, topic, paragraph) in asked:
                     continue  # the answer names the topic itself: read as any sentence of the figure's
-                cue = CueMatch(answer, topic, 0, 0, 0, False)
-                fig, top = self.watchlist.by_figure[figure], self.watchlist.by_topic[topic]
-                query = Query(
-                    figure_id=figure,
-                    figure_name=fig.name,
-                    topic_id=top.id,
-                    topic_label=top.label,
-                    topic_support=top.support,
-                    topic_oppose=top.oppose,
-                    sentence=ctx.sentences[answer].text,
-                    context=" ".join(s.text for s in question[-2:]),
-                    rules=RuleReading(None, False, "carried"),
-                )
-                out.append(_Pending(query, CARRIED_PENALTY, False, cue))
+                context = " ".join(s.text for s in question[-2:])
+                out.append(self._carried(ctx, figure, topic, first[paragraph], context))
+        return out
+
+    def _continued(self, ctx: ArticleContext, open_: list[_Pending]) -> list[_Pending]:
+        """A figure's clause on a topic that gives no stance ("Asked about the missiles, he …", "The president
+        was less definitive on Tomahawks.") is often answered by the next sentence, which does not repeat the
+        topic: that sentence is read for the figure, with the clause as its context, when nobody else speaks
+        in it (the next paragraph counts when it opens with a quotation)."""
+        out: list[_Pending] = []
+        seen: set[tuple[str, str, int]] = set()
+        for p in open_:
+            i, figure, topic = p.cue.sentence, p.query.figure_id, p.cue.topic
+            n = i + 1
+            if n >= len(ctx.sentences) or (figure, topic, n) in seen:
+                continue
+            nxt = ctx.sentences[n]
+            if nxt.paragraph != ctx.sentences[i].paragraph and not nxt.text.lstrip().startswith(('"', "“")):
+                continue
+            if nxt.paragraph in ctx.other_speakers or not continues(ctx, n, figure):
+                continue
+            seen.add((figure, topic, n))
+            out.append(self._carried(ctx, figure, topic, n, ctx.sentences[i].text))
         return out
 
     def _query(
