@@ -157,8 +157,9 @@ def continues(ctx: ArticleContext, n: int, figure: str) -> bool:
     if doc is None or _voice(ctx, n, doc):
         return False
     ref = subject_of_sentence(ctx, n)
-    if ref is not None and (ref.kind == "other" or (ref.kind == "figure" and ref.figure != figure)):
-        return False
+    quoted = ref is not None and ref.token is not None and inside(ctx.quotes, sent.start + doc[ref.token].idx)
+    if ref is not None and not quoted and (ref.kind == "other" or (ref.kind == "figure" and ref.figure != figure)):
+        return False  # another person is the subject; inside a quotation the subject is the speaker's words
     for qs, qe in ctx.quotes:
         if qs < sent.end and sent.start < qe:
             speaker = quote_speaker(ctx, (qs, qe))
