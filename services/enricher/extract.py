@@ -6,7 +6,8 @@ candidate sentences (a cue plus a figure, or a pronoun/quote near one) and the f
 needed to resolve their pronouns. Same article in, same output out.
 
 The stages are modules over one per-article :class:`~services.enricher.context.ArticleContext`: ``cues``
-(topic cues), ``holders`` and ``participants`` (whose clause it is), ``polarity`` (the rules' reading and its
+(topic cues), ``holders`` and ``participants`` (whose clause it is), ``discourse`` (who is still speaking when
+the sentence names no one: carried holders, for judges that read them), ``polarity`` (the rules' reading and its
 timing, from ``stance``), then the judge, then ``aggregation`` (one observation per figure and topic). This
 module runs them in order, and reads the headline with the same stages.
 """
