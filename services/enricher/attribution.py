@@ -58,6 +58,8 @@ class Climb:
     circumstantial: bool = False
     #: A third person whose wish the higher speaker reports ('"He asks for Tomahawks," Trump said').
     wisher: HolderRef | None = None
+    #: The subject of a parenthetical speech verb ("Sanctions, he said, must stay"): the claimant.
+    aside: Token | None = None
 
 
 def figure_at(token: Token, figure_of_token: dict[int, str]) -> str | None:
@@ -208,11 +210,17 @@ def climb(doc: Doc, cue_root: Token, cue_tokens: set[int], figure_of_token: dict
         ):
             result.circumstantial = True  # "Ahead of the meeting, Zelensky spent the morning with …"
             break
-        if any(
-            c.dep_ == "parataxis" and c.lemma_.lower() in SPEECH_VERBS and _subject(c, set()) is not None
-            for c in cur.children
-        ) and (result.holder is None or result.holder.kind != "first-person"):
+        aside = next(
+            (
+                c
+                for c in cur.children
+                if c.dep_ == "parataxis" and c.lemma_.lower() in SPEECH_VERBS and _subject(c, set()) is not None
+            ),
+            None,
+        )
+        if aside is not None and (result.holder is None or result.holder.kind != "first-person"):
             result.circumstantial = True  # "Zelensky, he claimed, wanted a pause": the claimant's account
+            result.aside = _subject(aside, set())
             break
         if cur.dep_ == "agent" and cur.head.dep_ == "acl" and cur.head.tag_ == "VBN":
             result.circumstantial = True  # "Ukraine, backed by European money and American weapons, …" describes

@@ -6,7 +6,8 @@ candidate sentences (a cue plus a figure, or a pronoun/quote near one) and the f
 needed to resolve their pronouns. Same article in, same output out.
 
 The stages are modules over one per-article :class:`~services.enricher.context.ArticleContext`: ``cues``
-(topic cues), ``holders`` and ``participants`` (whose clause it is), ``polarity`` (the rules' reading and its
+(topic cues), ``holders`` and ``participants`` (whose clause it is), ``discourse`` (who is still speaking when
+the sentence names no one: carried holders, for judges that read them), ``polarity`` (the rules' reading and its
 timing, from ``stance``), then the judge, then ``aggregation`` (one observation per figure and topic). This
 module runs them in order, and reads the headline with the same stages.
 """
@@ -28,6 +29,7 @@ from services.enricher.aggregation import aggregate
 from services.enricher.candidates import CandidateScanner, Scan
 from services.enricher.context import WORD, ArticleContext, CueMatch, Finding
 from services.enricher.cues import topic_cues
+from services.enricher.discourse import continues
 from services.enricher.headline import explicit_verb, full_name_subject, headline_clauses, is_title_case, sentence_case
 from services.enricher.holders import is_candidate, present, speaker_labels
 from services.enricher.judges.base import Query, RuleReading, StanceJudge
@@ -35,7 +37,7 @@ from services.enricher.judges.rules import RuleJudge
 from services.enricher.lexicons import words
 from services.enricher.mentions import count_mentions
 from services.enricher.nlp import model_label
-from services.enricher.polarity import rule_readings
+from services.enricher.polarity import CARRIED_PENALTY, rule_readings
 from services.enricher.sentences import Sentence, mask_markup, quote_spans, split_sentences
 from services.enricher.watchlist import Watchlist
 from shared.contracts import (
@@ -112,6 +114,8 @@ class Enricher:
         self.judge: StanceJudge = judge or RuleJudge()
         #: Whether figures the rules did not attribute are also put to the judge (a judge that says so).
         self.open_holders = bool(getattr(self.judge, "reads_open_holders", False))
+        #: Whether clauses the sentence rules leave without a holder go to the figure still speaking (``discourse``).
+        self.carry = bool(getattr(self.judge, "reads_carried_holders", False))
         self.nlp = nlp
         self.ner_nlp = ner_nlp
         self.full_ner = full_ner and ner_nlp is not None
@@ -273,7 +277,7 @@ class Enricher:
             sent = ctx.sentences[cue.sentence]
             if sent.paragraph in ctx.other_speakers:
                 continue  # a host's question or summary ("CALLOWAY: Zelenskyy says he still wants …")
-            if is_candidate(ctx, sent, fig_starts):
+            if is_candidate(ctx, sent, fig_starts, carry=self.carry):
                 candidates.setdefault(cue.sentence, []).append(cue)
         todo = sorted(candidates)[: self.max_parsed_sentences]
         ctx.parse(todo)
@@ -286,7 +290,7 @@ class Enricher:
                 span = doc.char_span(cue.start, cue.end, alignment_mode="expand")
                 if span is None or len(span) == 0:
                     continue
-                read, past = rule_readings(ctx, i, doc, cue, span, fig_of_tok, article)
+                read, past = rule_readings(ctx, i, doc, cue, span, fig_of_tok, article, carry=self.carry)
                 for figure, penalty, reading in read:
                     pending.append(_Pending(self._query(ctx, i, doc, cue, figure, reading, past), penalty, past, cue))
                 if self.open_holders:
@@ -297,7 +301,24 @@ class Enricher:
                         if figure not in taken:
                             q = self._query(ctx, i, doc, cue, figure, None, past)
                             pending.append(_Pending(q, OPEN_HOLDER_PENALTY, past, cue))
+        if self.carry:
+            pending += self._answers(
+                ctx, cues, {(p.query.figure_id, p.cue.topic, ctx.sentences[p.cue.sentence].paragraph) for p in pending}
+            )
         verdicts = self.judge.judge([p.query for p in pending])
+        if self.carry:
+            open_ = [
+                p
+                for p, v in zip(pending, verdicts, strict=True)
+                if v.stance is None
+                and p.query.rules is not None
+                and p.query.rules.path == "clause"
+                and not p.past
+                and p.query.rules.stance is None
+            ]
+            more = self._continued(ctx, open_)
+            pending += more
+            verdicts += self.judge.judge([p.query for p in more])
         findings: list[Finding] = []
         for p, v in zip(pending, verdicts, strict=True):
             if v.stance is None:
@@ -308,6 +329,66 @@ class Enricher:
             )
         self.stats["parsed_sentences"] += len(ctx.docs)
         return findings
+
+    def _carried(self, ctx: ArticleContext, figure: str, topic: str, i: int, context: str) -> _Pending:
+        """A query on the ``carried`` path: sentence ``i`` read for ``figure`` on ``topic``, the model to confirm."""
+        fig, top = self.watchlist.by_figure[figure], self.watchlist.by_topic[topic]
+        query = Query(
+            figure_id=figure,
+            figure_name=fig.name,
+            topic_id=top.id,
+            topic_label=top.label,
+            topic_support=top.support,
+            topic_oppose=top.oppose,
+            sentence=ctx.sentences[i].text,
+            context=context,
+            rules=RuleReading(None, False, "carried"),
+        )
+        return _Pending(query, CARRIED_PENALTY, False, CueMatch(i, topic, 0, 0, 0, False))
+
+    def _answers(self, ctx: ArticleContext, cues: list[CueMatch], asked: set[tuple[str, str, int]]) -> list[_Pending]:
+        """Interviews: a question names the topic, the figure's answer gives the stance ("Q: Will you send them? /
+        TRUMP: I haven't decided."). The answer's first sentence is put to the judge with the question as its
+        context, the figure as holder. A question is a host's paragraph, or any paragraph not the figure's that
+        ends with a question mark."""
+        out: list[_Pending] = []
+        first: dict[int, int] = {}
+        for s in ctx.sentences:
+            first.setdefault(s.paragraph, s.index)
+        for paragraph, figure in sorted(ctx.speakers.items()):
+            question = [s for s in ctx.sentences if s.paragraph == paragraph - 1]
+            if not question or paragraph not in first:
+                continue
+            asks = question[-1].text.rstrip(" \"”’'").endswith("?") and ctx.speakers.get(paragraph - 1) != figure
+            if paragraph - 1 not in ctx.other_speakers and not asks:
+                continue
+            for topic in sorted({c.topic for c in cues if ctx.sentences[c.sentence].paragraph == paragraph - 1}):
+                if (figure, topic, paragraph) in asked:
+                    continue  # the answer names the topic itself: read as any sentence of the figure's
+                context = " ".join(s.text for s in question[-2:])
+                out.append(self._carried(ctx, figure, topic, first[paragraph], context))
+        return out
+
+    def _continued(self, ctx: ArticleContext, open_: list[_Pending]) -> list[_Pending]:
+        """A figure's clause on a topic that gives no stance ("Asked about the missiles, he …", "The president
+        was less definitive on Tomahawks.") is often answered by the next sentence, which does not repeat the
+        topic: that sentence is read for the figure, with the clause as its context, when nobody else speaks
+        in it (the next paragraph counts when it opens with a quotation)."""
+        out: list[_Pending] = []
+        seen: set[tuple[str, str, int]] = set()
+        for p in open_:
+            i, figure, topic = p.cue.sentence, p.query.figure_id, p.cue.topic
+            n = i + 1
+            if n >= len(ctx.sentences) or (figure, topic, n) in seen:
+                continue
+            nxt = ctx.sentences[n]
+            if nxt.paragraph != ctx.sentences[i].paragraph and not nxt.text.lstrip().startswith(('"', "“")):
+                continue
+            if nxt.paragraph in ctx.other_speakers or not continues(ctx, n, figure):
+                continue
+            seen.add((figure, topic, n))
+            out.append(self._carried(ctx, figure, topic, n, ctx.sentences[i].text))
+        return out
 
     def _query(
         self, ctx: ArticleContext, i: int, doc: Doc, cue: CueMatch, figure: str, reading: RuleReading | None, past: bool

@@ -73,7 +73,11 @@ def _figure_of_label(ctx: ArticleContext, label: str) -> str | None:
     return None
 
 
-def is_candidate(ctx: ArticleContext, sent: Sentence, fig_starts: list[int]) -> bool:
+def is_candidate(ctx: ArticleContext, sent: Sentence, fig_starts: list[int], *, carry: bool = False) -> bool:
+    """Whether a cue sentence is worth parsing: it names a figure, or may refer to one named just before.
+
+    With ``carry`` (a judge that reads carried holders), any sentence shortly after a figure's mention is one.
+    """
     if sent.paragraph in ctx.speakers:
         return True
     lo = bisect.bisect_left(fig_starts, sent.start)
@@ -91,6 +95,8 @@ def is_candidate(ctx: ArticleContext, sent: Sentence, fig_starts: list[int]) -> 
             return True  # a quote whose speaker is named right after it
     if not has_recent:
         return False
+    if carry:
+        return True
     if words & THIRD_PERSON or any(f"the {r}" in low for r in ROLE_NOUNS):
         return True  # "he said …", "the president said …" right after a figure
     return any(s < sent.end and sent.start < e for s, e in ctx.quotes)
@@ -114,7 +120,7 @@ def clause_holders(
     if ref is not None and ref.kind in ("figure", "pronoun") and ref.token is not None:
         if inside(ctx.quotes, ctx.sentences[i].start + doc[ref.token].idx) is not None:
             return []  # '"He asks for Tomahawks," Trump said': the speaker's account of someone else
-    if _owned_by_another(c, ref, fig_of_tok):
+    if owned_by_another(c, ref, fig_of_tok):
         return []
     labelled = ctx.speakers.get(ctx.sentences[i].paragraph)
     if labelled is not None and ref is not None and ref.kind == "figure" and ref.figure != labelled:
@@ -321,7 +327,7 @@ def reported_wish(ctx: ArticleContext, i: int, doc: Doc, c) -> bool:
     return w.token is not None and inside(ctx.quotes, ctx.sentences[i].start + doc[w.token].idx) is not None
 
 
-def _owned_by_another(c, ref: HolderRef | None, fig_of_tok: dict[int, str]) -> bool:
+def owned_by_another(c, ref: HolderRef | None, fig_of_tok: dict[int, str]) -> bool:
     """ "Ukraine's offer to set aside its NATO bid", "Kyiv's request for missiles": a proposal on the path that
     belongs to a possessor other than the holder is that possessor's position, reported, not the holder's."""
     for tok in c.path[1:]:

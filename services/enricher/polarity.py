@@ -13,7 +13,8 @@ from spacy.tokens import Doc
 
 from services.enricher.attribution import climb
 from services.enricher.context import ArticleContext, CueMatch
-from services.enricher.holders import clause_holders, possessor_pronoun, reported_wish
+from services.enricher.discourse import aside_holder, carried_holder, open_clause
+from services.enricher.holders import clause_holders, owned_by_another, possessor_pronoun, reported_wish
 from services.enricher.judges.base import RuleReading
 from services.enricher.nominal import possessor_stance
 from services.enricher.participants import agent, met_thing, participant_holders, partners
@@ -31,13 +32,27 @@ _ANSWER_YES = re.compile(
     r"\W*(?:yes\b|yeah\b|sure\b|absolutely\b(?!\s+not)|of\s+course\b(?!\s+not)|definitely\b(?!\s+not))", re.IGNORECASE
 )
 #: A rhetorical question asserts its opposite: "Why would I hit them now?" means I would not.
+#: Attribution uncertainty of a holder carried over from an earlier sentence (see ``discourse``).
+CARRIED_PENALTY = 0.05
 _RHETORICAL = re.compile(r"[\"“‘']?\s*why\s+(?:would|should)\b", re.IGNORECASE)
 
 
 def rule_readings(
-    ctx: ArticleContext, i: int, doc: Doc, cue: CueMatch, span, fig_of_tok: dict[int, str], article: RawArticle
+    ctx: ArticleContext,
+    i: int,
+    doc: Doc,
+    cue: CueMatch,
+    span,
+    fig_of_tok: dict[int, str],
+    article: RawArticle,
+    *,
+    carry: bool = False,
 ) -> tuple[list[tuple[str, float, RuleReading]], bool]:
-    """Holders the rules attribute the cue's clause to, with the rules' polarity reading, and its timing."""
+    """Holders the rules attribute the cue's clause to, with the rules' polarity reading, and its timing.
+
+    With ``carry``, a clause the sentence rules leave without any holder goes to the figure still speaking
+    (``discourse.carried_holder``), as a reading on the ``carried`` path for the judge to confirm or drop.
+    """
     sent = ctx.sentences[i]
     cue_toks = {t.i for t in span}
     if met_thing(span.root, fig_of_tok):
@@ -54,13 +69,21 @@ def rule_readings(
     c = climb(doc, span.root, cue_toks, fig_of_tok)
     lexicon = _target_lexicon(topic.lexicon) if cue.target else topic.lexicon
     j = judge(c, cue.sign, cue_toks, lexicon, article.published)
-    if c.circumstantial or reported_wish(ctx, i, doc, c):
-        return [], j.past
-    holders = clause_holders(ctx, i, doc, c, span, fig_of_tok)
+    claimant = aside_holder(ctx, i, doc, c, fig_of_tok) if carry else None
+    if claimant is not None:  # "Sanctions, he said, must stay": the claim is the speaker's, for the judge to read
+        holders, path = [(claimant, CARRIED_PENALTY)], "carried"
+    else:
+        if c.circumstantial or reported_wish(ctx, i, doc, c):
+            return [], j.past
+        holders = clause_holders(ctx, i, doc, c, span, fig_of_tok)
+        path = "clause"
+    if not holders and carry and open_clause(c, doc) and not owned_by_another(c, c.holder, fig_of_tok):
+        figure = carried_holder(ctx, i, doc, cue, fig_of_tok)
+        if figure is not None:
+            holders, path = [(figure, CARRIED_PENALTY)], "carried"
     if not holders:
         return [], j.past
-    path = "clause"
-    if j.stance is None:
+    if j.stance is None and path == "clause":
         answered = _answer(ctx, i, cue)
         if answered is not None:
             j, path = answered, "answer"

@@ -25,8 +25,9 @@ class EnricherSettings(ServiceSettings):
     max_sentence_chars: int = Field(default=1_000, ge=100)
     #: At most this many sentences are parsed per article (candidates plus context).
     max_parsed_sentences: int = Field(default=80, ge=1)
-    #: Which stance judge decides polarity: ``combined`` (model + rules), ``model`` or ``rules``.
-    judge: Literal["rules", "model", "combined"] = "combined"
+    #: Which stance judge decides polarity: ``combined`` (model + rules, c5), ``combined-c4`` (the version before,
+    #: without carried holders), ``model`` or ``rules``.
+    judge: Literal["rules", "model", "combined", "combined-c4"] = "combined"
     #: The trained judge abstains below this probability.
     judge_min_probability: float = Field(default=0.5, ge=0.0, le=1.0)
     #: Run the trained judge with int8 weights: 1.8x as fast, blind scores within 0.01 of float32 (README).

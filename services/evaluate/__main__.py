@@ -21,7 +21,8 @@ from typing import Any
 
 import yaml
 
-from services.evaluate.score import ScoreError, read_jsonl, score_run, score_sentences, summary_line
+from services.enricher.judges import JUDGES
+from services.evaluate.score import ScoreError, prf, read_jsonl, score_run, score_sentences, summary_line
 
 ROOT = Path(__file__).resolve().parents[2]
 SCORES = ROOT / "data" / "blind-scores.yaml"
@@ -118,6 +119,25 @@ def _row(set_id: str, report: dict[str, Any]) -> str:
     )
 
 
+def pooled_line(judge_id: str, reports: list[dict[str, Any]]) -> str:
+    """Observation P/R/F1 and polarity pooled over article-level sets: their counts added, not their scores
+    averaged, so a set counts by the size of its gold."""
+    tp = pred = gold = pairs = right = 0
+    for r in reports:
+        o, pol = r["observations"], r["polarity"]
+        tp += round(o["precision"] * o["predicted"])
+        pred += o["predicted"]
+        gold += o["gold"]
+        pairs += pol["found_polar_pairs"]
+        right += round(pol["accuracy"] * pol["found_polar_pairs"])
+    p, rec, f = prf(tp, pred - tp, gold - tp)
+    polarity = round(right / pairs, 3) if pairs else 0.0
+    return (
+        f"{'pooled':<12} {judge_id:<34} sets={len(reports)} obs_p={p} obs_r={rec} obs_f1={f} "
+        f"polarity_acc={polarity} (tp={tp} predicted={pred} gold={gold})"
+    )
+
+
 SWEEP = (None, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
 
 
@@ -173,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--judge",
         action="append",
-        choices=("rules", "model", "combined"),
+        choices=JUDGES,
         help="which judge (repeatable with --all; default combined)",
     )
     parser.add_argument("--sweep-instant", action="store_true", help="choose the alert hold threshold (dev sets)")
@@ -201,12 +221,17 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("give GOLD.json RUN_DIR, --set ID, --all or --blind ID")
         for judge in judges:
             enricher = _enricher(judge)
+            article_reports = []
             for set_id in ids:
                 entry = _set(set_id)
                 if entry["use"] == "blind":
                     raise SystemExit(f"stancewatch evaluate: {set_id} is blind: score it with --blind (recorded)")
                 report = run_set(entry, judge, enricher)
+                if "observations" in report:
+                    article_reports.append(report)
                 print(json.dumps(report, indent=2) if args.json else _row(set_id, report), flush=True)
+            if len(article_reports) > 1 and not args.json:
+                print(pooled_line(enricher.judge.id, article_reports), flush=True)
     except ScoreError as exc:
         print(f"stancewatch evaluate: {exc}", file=sys.stderr)
         return 2

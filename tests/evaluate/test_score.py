@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.evaluate.score import score_run, score_sentences
+from services.evaluate.score import prf, score_run, score_sentences
 
 GOLD = {
     "observations": [
@@ -59,3 +59,19 @@ def test_sentence_report_separates_detection_from_polarity() -> None:
     assert report["accuracy"] == 0.2
     assert report["stance"] == {"precision": 0.333, "recall": 0.25, "f1": 0.286}
     assert report["polarity"] == {"pairs": 2, "accuracy": 0.5}
+
+
+def test_pooled_scores_add_the_sets_counts_rather_than_average_their_scores() -> None:
+    from services.evaluate.__main__ import pooled_line
+
+    def report(tp: int, predicted: int, gold: int, pairs: int, right: int) -> dict:
+        p, r, f = prf(tp, predicted - tp, gold - tp)
+        return {
+            "observations": {"gold": gold, "predicted": predicted, "precision": p, "recall": r, "f1": f},
+            "polarity": {"found_polar_pairs": pairs, "accuracy": round(right / pairs, 3)},
+        }
+
+    line = pooled_line("j", [report(9, 10, 10, 9, 9), report(1, 10, 90, 4, 2)])
+    # 10 right of 20 predicted and 100 gold; 11 of 13 polar pairs the right way round.
+    assert "obs_p=0.5 obs_r=0.1 obs_f1=0.167" in line and "polarity_acc=0.846" in line
+    assert "(tp=10 predicted=20 gold=100)" in line

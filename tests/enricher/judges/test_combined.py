@@ -60,3 +60,37 @@ def test_the_model_is_not_asked_where_it_cannot_read(query: Query) -> None:
     model = Fixed("m", "oppose", 0.99)
     (verdict,) = CombinedJudge(model, Fixed("r", "support", 0.75)).judge([query])
     assert verdict.stance == "support" and model.seen == []
+
+
+CARRIED = replace(ATTRIBUTED, rules=RuleReading(None, False, "carried"))
+
+CARRIED_CASES = [
+    # (rules stance on the carried clause), (model stance, p), expected stance
+    pytest.param(None, ("oppose", 0.75), "oppose", id="a sure model confirms a carried holder"),
+    pytest.param(None, ("oppose", 0.6), None, id="an unsure one does not"),
+    pytest.param("oppose", ("oppose", 0.55), "oppose", id="agreeing with the rules it needs less"),
+    pytest.param("support", ("oppose", 0.99), None, id="against the rules never"),
+    pytest.param(None, (None, 0.9), None, id="a model that reads none drops it"),
+]
+
+
+@pytest.mark.parametrize(("rules", "model", "stance"), CARRIED_CASES)
+def test_a_carried_holder_counts_only_when_the_model_confirms_it(rules, model, stance) -> None:
+    query = replace(CARRIED, rules=RuleReading(rules, rules is not None, "carried"))
+    (verdict,) = CombinedJudge(Fixed("m", *model), Fixed("r", rules, 0.65)).judge([query])
+    assert verdict.stance == stance
+
+
+def test_a_carried_earlier_view_is_not_left_to_the_rules() -> None:
+    (verdict,) = CombinedJudge(Fixed("m", "oppose", 0.99), Fixed("r", "oppose", 0.65)).judge(
+        [replace(CARRIED, past=True)]
+    )
+    assert verdict.stance is None
+
+
+def test_only_the_current_version_asks_for_carried_holders_and_an_unknown_one_is_refused() -> None:
+    assert CombinedJudge(Fixed("m", None, 0.0), Fixed("r", None, 0.0)).reads_carried_holders is True
+    c4 = CombinedJudge(Fixed("m", None, 0.0), Fixed("r", None, 0.0), version="c4")
+    assert c4.reads_carried_holders is False and c4.id.startswith("combined-c4-")
+    with pytest.raises(ValueError, match="unknown combined version"):
+        CombinedJudge(Fixed("m", None, 0.0), Fixed("r", None, 0.0), version="c9")

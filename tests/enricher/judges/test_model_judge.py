@@ -11,6 +11,7 @@ import yaml
 from services.enricher.extract import Enricher
 from services.enricher.judges import make_judge
 from services.enricher.judges.base import Query
+from services.enricher.judges.combined import VERSION
 from services.enricher.judges.model import ModelJudge
 from services.enricher.nlp import load_pipeline
 from services.enricher.watchlist import load_watchlist
@@ -51,7 +52,7 @@ def test_an_evaluative_adjective_decides_against_the_verb(model: ModelJudge) -> 
 def test_the_enricher_records_which_judge_decided(combined: Enricher) -> None:
     enriched = combined.enrich(article("Donald Trump said sending Tomahawks to Ukraine would be reckless."))
     (obs,) = enriched.observations
-    assert obs.extractor.judge == combined.judge.id and obs.extractor.judge.startswith("combined-c4-model-")
+    assert obs.extractor.judge == combined.judge.id and obs.extractor.judge.startswith(f"combined-{VERSION}-model-")
     assert obs.confidence < 1.0
 
 
