@@ -11,6 +11,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from aiokafka.errors import (
     InvalidProducerEpoch,
     KafkaError,
@@ -87,6 +89,10 @@ class KafkaConsumer(Consumer):
             session_timeout_ms=10_000,
             heartbeat_interval_ms=1_000,
             metadata_max_age_ms=5_000,
+            # Range first: a member subscribed to co-partitioned topics (the alerter's observations and
+            # feedback) gets partition p of each. Round robin is still offered, so a group whose older
+            # members know only it keeps working during a rolling upgrade.
+            partition_assignment_strategy=(RangePartitionAssignor, RoundRobinPartitionAssignor),
         )
 
     async def start(self) -> None:
