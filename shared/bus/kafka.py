@@ -89,10 +89,12 @@ class KafkaConsumer(Consumer):
             session_timeout_ms=10_000,
             heartbeat_interval_ms=1_000,
             metadata_max_age_ms=5_000,
-            # Range first: a member subscribed to co-partitioned topics (the alerter's observations and
-            # feedback) gets partition p of each. Round robin is still offered, so a group whose older
-            # members know only it keeps working during a rolling upgrade.
-            partition_assignment_strategy=(RangePartitionAssignor, RoundRobinPartitionAssignor),
+            # Several topics are co-partitioned inputs (the alerter's observations and feedback): range gives
+            # a member partition p of each. Only range is offered (aiokafka offering range and round robin
+            # together rebalanced without end); a single topic keeps round robin, as before.
+            partition_assignment_strategy=(RangePartitionAssignor,)
+            if len(self._topics) > 1
+            else (RoundRobinPartitionAssignor,),
         )
 
     async def start(self) -> None:
