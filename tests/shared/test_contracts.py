@@ -187,5 +187,5 @@ def test_feedback_carries_the_evidence_judged_and_its_article_must_be_the_one_na
     again = Feedback.from_json_bytes(fb.to_json_bytes())
     assert again.evidence[0].text == sentence and again.article is not None and again.article.id == "a7"
     assert Feedback(**{**base, "evidence": []}).article is None  # both optional: older desks send neither
-    with pytest.raises(ValidationError, match="article.id differs"):
+    with pytest.raises(ValidationError, match=r"article\.id differs"):
         Feedback(**base, article=ArticleRef(id="a8", published="2026-12-03T08:00:00Z"))
