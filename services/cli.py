@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "ingest": ("services.ingester.oneshot", "main", "poll a feed list once, write articles as JSON lines"),
     "replay": ("services.replay.__main__", "main", "push an articles file through enrich + alert logic"),
     "evaluate": ("services.evaluate.__main__", "main", "measure the stance judgement on the labelled sets"),
+    "feedback": ("services.feedback.__main__", "main", "export people's corrections as labelled sentences"),
     "topics": ("services.topics", "main", "create the declared Kafka topics (idempotent)"),
     "config": ("services.config", "main", "print the effective settings of a service, secrets masked"),
     "healthcheck": ("services.healthcheck", "main", "GET /healthz of a local service: exit 0 when healthy"),

@@ -156,6 +156,10 @@ class _PerKeyState:
         """Remember an alert already published (at start-up, from the alerts topic)."""
         self.sent_ids.add(alert.alert_id)
         recent = self.recent_alerts.setdefault(alert.key, [])
+        if alert.status == "retracted":
+            # Withdrawn: never sent again (its id stays known), and nothing later corroborates it.
+            recent[:] = [a for a in recent if a.alert_id != alert.alert_id]
+            return
         for i, known in enumerate(recent):
             if known.alert_id == alert.alert_id:
                 recent[i] = alert  # an update (new corroboration) keeps the alert's place
@@ -530,6 +534,32 @@ class ShiftDetector(_PerKeyState):
         self.positions[detection.position.key] = detection.position
         for alert in [*detection.alerts, *detection.corroborated]:
             self.load_alert(alert)
+
+    def recompute(
+        self, current: Position, history: list[HistoryRecord], *, withdrawn: frozenset[str] = frozenset()
+    ) -> Detection:
+        """The position ``history`` implies in event time (a correction took records out), as :meth:`detect`.
+
+        Changes it implies in the decided past are not alerted (the frontier stays), so a position that
+        reverts after a rejection raises nothing for reverting; records still in their grace keep it.
+        Alerts in ``withdrawn`` (retracted) are left out of the recent alerts nothing may corroborate.
+        """
+        now = self.clock()
+        # From nothing: what the history implies, not what the records taken out had established.
+        derived = ("established", "established_since", "latest", "last_change", "provisional")
+        fresh = current.model_copy(update=dict.fromkeys(derived))
+        recent = self.recent_alerts.get(current.key)
+        if recent is not None:
+            self.recent_alerts[current.key] = [a for a in recent if a.alert_id not in withdrawn]
+        try:
+            return self._decide(
+                fresh,
+                sorted(history, key=event_key),
+                lambda r: r.received_at is None or r.received_at + self.grace <= now,
+            )
+        finally:
+            if recent is not None:
+                self.recent_alerts[current.key] = recent  # deciding changes nothing
 
     # --- internals ------------------------------------------------------------------------------
 

@@ -85,6 +85,10 @@ class ObservationHandler:
             # Under the lock: a rebuild applies the memory bound, and must not evict a key mid-decision.
             await self.store.ensure_loaded(rec.partition)
             await self.store.ensure_key(obs.key)
+            position = self.detector.positions.get(obs.key)
+            if position is not None and position.rejection_of(obs.article_id, obs.stance) is not None:
+                self._observations.inc(result="rejected")  # a person rejected it (see feedback)
+                return
             detection = self.detector.detect(obs)
             if detection.duplicate:
                 self._observations.inc(result="duplicate")
@@ -129,6 +133,15 @@ class ObservationHandler:
                 seconds,
                 extra={"partitions": sorted(missing), "seconds": seconds},
             )
+
+    @property
+    def lock(self) -> asyncio.Lock:
+        """Held for each decision; corrections (``feedback``) take it too."""
+        return self._lock
+
+    async def publish(self, detection: Detection, partition: int) -> None:
+        """Publish a decision's outputs and commit it; the caller holds :attr:`lock`."""
+        await self._publish(detection, partition)
 
     async def flush_due(self) -> int:
         """Publish the changes whose grace period has passed since their records arrived; returns alerts sent."""

@@ -1,4 +1,4 @@
-"""Wiring: the observation loop (observations -> alerts), one delivery lane per channel, the digest flusher.
+"""Wiring: the observation loop (observations and feedback -> alerts), a delivery lane per channel, the digests.
 
 The loops share nothing but Kafka topics, so a slow or down channel never stalls shift detection, and
 each channel's lane has its own consumer group, so one failing channel never holds back another.
@@ -16,6 +16,7 @@ import httpx
 from services.alerter import api
 from services.alerter.deliver import Deliverer, RetryPolicy, build_channels, http_client
 from services.alerter.detect import ShiftDetector
+from services.alerter.feedback import FeedbackHandler, by_topic
 from services.alerter.handle import ObservationHandler
 from services.alerter.lanes import DeliveryLanes, lane_group
 from services.alerter.routing import load_routing
@@ -67,12 +68,15 @@ async def body(
     await lanes.rebuild()
 
     handler = ObservationHandler(ctx.bus, ctx.topics, detector, store, routing, metrics=ctx.metrics)
+    corrections = FeedbackHandler(handler, routing, metrics=ctx.metrics)
     observations_topic = ctx.topics.observations.name
+    # One loop for both co-partitioned inputs: the instance owning a position also reads its corrections,
+    # in the same order as its observations and under the same lock.
     observations = ConsumerLoop(
         ctx.bus,
-        [observations_topic],
+        [observations_topic, ctx.topics.feedback.name],
         settings.group_id,
-        handler,
+        by_topic({observations_topic: handler, ctx.topics.feedback.name: corrections}),
         dead_letter_topic=ctx.topics.dead_letters.name,
         metrics=ctx.metrics,
         watchdog=ctx.watchdog,

@@ -8,7 +8,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.desk.errors import BadRequest
 from services.desk.store import AlertView
-from shared.contracts import Feedback, FeedbackVerdict, Stance, StanceObservation, feedback_id_for
+from shared.contracts import (
+    Feedback,
+    FeedbackVerdict,
+    ObservationRecord,
+    Stance,
+    StanceObservation,
+    feedback_id_for,
+)
 from shared.contracts.feedback import MAX_NOTE_CHARS
 
 
@@ -55,8 +62,14 @@ def target_of(
 
 
 def build_feedback(
-    request: FeedbackRequest, target: tuple[str, str, str, Stance], author: str, now: datetime
+    request: FeedbackRequest,
+    target: tuple[str, str, str, Stance],
+    author: str,
+    now: datetime,
+    judged: ObservationRecord | StanceObservation | None = None,
 ) -> Feedback:
+    """``judged`` (the alert's ``after``, or the observation) lends its evidence and article to the event:
+    ``stancewatch feedback export`` makes labelled sentences of them."""
     actor, topic, article_id, stance = target
     note = (request.note or "").strip() or None
     try:
@@ -72,6 +85,8 @@ def build_feedback(
             note=note,
             author=author,
             created_at=now,
+            evidence=judged.evidence if judged is not None else [],
+            article=judged.article if judged is not None else None,
         )
     except ValidationError as exc:
         raise BadRequest(f"feedback: {exc.errors()[0].get('msg')}") from None

@@ -352,7 +352,8 @@ class DeskApp:
             if missing:
                 raise BadRequest(f"feedback: {', '.join(missing)} required (or alert_id)")
             observation = await self.store.observation(request.actor, request.topic, request.article_id)  # type: ignore[arg-type]
-        feedback = build_feedback(request, target_of(request, alert, observation), who.name, self.clock())
+        judged = alert.alert.after if alert is not None else observation
+        feedback = build_feedback(request, target_of(request, alert, observation), who.name, self.clock(), judged)
         try:
             await self.publish(feedback)
         except BusError as exc:

@@ -11,6 +11,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from aiokafka.errors import (
     InvalidProducerEpoch,
     KafkaError,
@@ -110,6 +112,12 @@ class KafkaConsumer(Consumer):
             session_timeout_ms=timeouts.session_timeout_ms,
             heartbeat_interval_ms=timeouts.heartbeat_interval_ms,
             metadata_max_age_ms=5_000,
+            # Several topics are co-partitioned inputs (the alerter's observations and feedback): range gives
+            # a member partition p of each. Only range is offered (aiokafka offering range and round robin
+            # together rebalanced without end); a single topic keeps round robin, as before.
+            partition_assignment_strategy=(RangePartitionAssignor,)
+            if len(self._topics) > 1
+            else (RoundRobinPartitionAssignor,),
         )
 
     async def start(self) -> None:

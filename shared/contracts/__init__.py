@@ -31,9 +31,17 @@ from shared.contracts.feedback import (
     feedback_id_for,
 )
 from shared.contracts.ingest import FeedState, SeenArticle
-from shared.contracts.positions import EventKey, HistoryRecord, ObservationRecord, Position
+from shared.contracts.positions import (
+    MAX_REJECTED,
+    EventKey,
+    HistoryRecord,
+    ObservationRecord,
+    Position,
+    RejectedObservation,
+)
 
 __all__ = [
+    "MAX_REJECTED",
     "REJECTING_VERDICTS",
     "SCHEMA_VERSION",
     "SEVERITY_RANK",
@@ -60,6 +68,7 @@ __all__ = [
     "Position",
     "PositionChange",
     "RawArticle",
+    "RejectedObservation",
     "Retraction",
     "SeenArticle",
     "Severity",

@@ -12,8 +12,9 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from shared.contracts.articles import ArticleRef
 from shared.contracts.base import Contract, UtcDatetime
-from shared.contracts.enrichment import Stance, position_key
+from shared.contracts.enrichment import Evidence, Stance, position_key
 
 #: ``correct`` confirms; the other three reject the observation (and any alert it raised).
 FeedbackVerdict = Literal["correct", "wrong-stance", "not-holder", "not-topic"]
@@ -40,6 +41,11 @@ class Feedback(Contract):
     #: Who said so: an API key's name or a desk user (never the key itself).
     author: str = Field(min_length=1, max_length=200)
     created_at: UtcDatetime
+    #: The observation's evidence sentences, as the desk showed them (an alert's ``after.evidence``, a
+    #: history record's ``evidence``): ``stancewatch feedback export`` makes labelled examples of them.
+    evidence: list[Evidence] = Field(default_factory=list, max_length=20)
+    #: The article judged (the observation's ``article``), for the export and for people reading it.
+    article: ArticleRef | None = None
 
     @model_validator(mode="after")
     def _corrected_only_when_wrong(self) -> Feedback:
@@ -47,6 +53,8 @@ class Feedback(Contract):
             raise ValueError("corrected_stance is only meaningful with verdict 'wrong-stance'")
         if self.corrected_stance is not None and self.corrected_stance == self.stance:
             raise ValueError("corrected_stance equals the reported stance")
+        if self.article is not None and self.article.id != self.article_id:
+            raise ValueError("article.id differs from article_id")
         return self
 
     @property

@@ -44,6 +44,26 @@ class EventKey(BaseModel):
     stance: Stance
 
 
+#: Rejected observations a position remembers (newest kept): enough to refuse a redelivered or replayed copy.
+MAX_REJECTED = 200
+
+
+class RejectedObservation(BaseModel):
+    """An observation a person rejected: it never counts for the position, even if it arrives again later."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    article_id: str
+    #: The stance rejected (``wrong-stance``); None rejects the article's every stance for this figure and
+    #: topic (``not-holder``, ``not-topic``: the article says nothing of the figure's stance on the topic).
+    stance: Stance | None = None
+    feedback_id: str
+    verdict: str
+
+    def covers(self, article_id: str, stance: str) -> bool:
+        return self.article_id == article_id and (self.stance is None or self.stance == stance)
+
+
 class Position(Contract):
     """The established stance of one figure on one topic and the observations behind it."""
 
@@ -64,6 +84,11 @@ class Position(Contract):
     #: The newest record (in event time) whose changes were decided; a change the history implies at or
     #: before it that was not alerted then is a correction of the record, never alerted late.
     decided_through: EventKey | None = None
+    #: Observations people rejected (oldest first, at most :data:`MAX_REJECTED`); never in ``history``.
+    rejected: list[RejectedObservation] = Field(default_factory=list)
+
+    def rejection_of(self, article_id: str, stance: str) -> RejectedObservation | None:
+        return next((r for r in self.rejected if r.covers(article_id, stance)), None)
 
     @property
     def key(self) -> str:

@@ -161,6 +161,9 @@ async def test_feedback_with_an_api_key_is_published_under_the_keys_name_and_sho
         "oppose",
     )
     assert desk.bus.records(desk.topics.feedback.name)[0].key == "mayor-lind:harbour-bridge"
+    # The sentences judged travel with the verdict (the corrections export makes labelled examples of them).
+    assert published.evidence == reversal.after.evidence and published.evidence
+    assert published.article == reversal.after.article
     listed = (await http.get("/api/feedback", params={"alert_id": reversal.alert_id})).json()
     assert [f["feedback_id"] for f in listed["items"]] == [published.feedback_id]
     assert KEYS["editor"] not in response.text + json.dumps(listed)

@@ -164,3 +164,28 @@ def test_feedback_offers_a_corrected_stance_only_for_a_wrong_stance() -> None:
         Feedback(**base, verdict="not-holder", corrected_stance="oppose")
     with pytest.raises(ValidationError, match="equals the reported"):
         Feedback(**base, verdict="wrong-stance", corrected_stance="support")
+
+
+def test_feedback_carries_the_evidence_judged_and_its_article_must_be_the_one_named() -> None:
+    from pydantic import ValidationError
+
+    from shared.contracts import ArticleRef, Evidence, Feedback
+
+    sentence = "The minister said the plan had his full backing."
+    base = dict(
+        feedback_id="fdbk_2",
+        actor="rutte",
+        topic="ukraine-aid",
+        article_id="a7",
+        stance="support",
+        verdict="correct",
+        author="desk:ben",
+        created_at="2026-12-04T10:00:00Z",
+        evidence=[Evidence(text=sentence, start=10, end=10 + len(sentence))],
+    )
+    fb = Feedback(**base, article=ArticleRef(id="a7", published="2026-12-03T08:00:00Z"))
+    again = Feedback.from_json_bytes(fb.to_json_bytes())
+    assert again.evidence[0].text == sentence and again.article is not None and again.article.id == "a7"
+    assert Feedback(**{**base, "evidence": []}).article is None  # both optional: older desks send neither
+    with pytest.raises(ValidationError, match=r"article\.id differs"):
+        Feedback(**base, article=ArticleRef(id="a8", published="2026-12-03T08:00:00Z"))

@@ -12,7 +12,7 @@ from pathlib import Path
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from shared.bus import ConsumerLoop, KafkaBus, Record
+from shared.bus import Consumer, ConsumerLoop, KafkaBus, Record
 from shared.contracts import RawArticle
 from shared.topics import Topics
 from tests.shared.test_contracts import sample_models
@@ -170,3 +170,36 @@ async def test_read_all_rebuilds_the_latest_value_per_key_from_a_compacted_topic
     for rec in await kafka_bus.read_all(name):
         latest[rec.key or ""] = rec.value
     assert latest == {"a": b"v2", "b": None}
+
+
+async def test_members_of_one_group_own_the_same_partitions_of_co_partitioned_topics(
+    kafka_bus: KafkaBus, topics: Topics
+) -> None:
+    # The alerter reads observations and feedback in one group: the member owning a position must get its
+    # corrections. Four members on 2 x 6 partitions: round robin alone would split them differently.
+    names = [topics.observations.name, topics.feedback.name]
+    consumers = [kafka_bus.consumer(names, f"{topics.prefix}copart") for _ in range(4)]
+    stop = asyncio.Event()
+
+    async def poll(consumer: Consumer) -> None:
+        await consumer.start()
+        try:
+            while not stop.is_set():
+                await consumer.getmany(timeout_ms=200)
+        finally:
+            await consumer.stop()
+
+    def settled() -> bool:
+        owned = [c.assignment() for c in consumers]
+        return all(owned) and sum(len(o) for o in owned) == 12 and len(set().union(*owned)) == 12
+
+    pollers = [asyncio.create_task(poll(c)) for c in consumers]
+    try:
+        await wait_until(lambda: settled() or any(p.done() for p in pollers), timeout=60)
+        for consumer in consumers:
+            owned = consumer.assignment()
+            by_topic = [{p for t, p in owned if t == name} for name in names]
+            assert by_topic[0] == by_topic[1] and by_topic[0], owned
+    finally:
+        stop.set()
+        await asyncio.gather(*pollers)

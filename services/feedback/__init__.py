@@ -1,0 +1,1 @@
+"""People's corrections (topic ``feedback``) as data: ``stancewatch feedback export``."""
