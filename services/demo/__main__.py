@@ -80,6 +80,13 @@ def service_env(
         env |= {"STANCEWATCH_WEBHOOK_URL": webhook_url, "STANCEWATCH_WEBHOOK_SECRET": secret}
         if alert_grace is not None:
             env["STANCEWATCH_ALERT_GRACE"] = alert_grace
+    # Consumer groups are the broker's, not the prefix's: each run (a demo, a test) gets groups of its own,
+    # so two runs never join one group and rebalance each other.
+    if name == "enricher":
+        env["STANCEWATCH_CONSUMER_GROUP"] = f"{prefix}enricher"
+    if name == "alerter":
+        env["STANCEWATCH_GROUP_ID"] = f"{prefix}alerter"
+        env["STANCEWATCH_DELIVERY_GROUP_ID"] = f"{prefix}alerter-delivery"
     return env
 
 
@@ -246,6 +253,7 @@ def start_desk(pipeline: Pipeline, bootstrap: str, prefix: str, log_dir: Path) -
         "STANCEWATCH_DESK_PORT": str(port),
         "STANCEWATCH_DESK_DATA_DIR": str(log_dir / "desk"),
         "STANCEWATCH_DESK_API_KEYS": f"demo:{key}",
+        "STANCEWATCH_DESK_GROUP_ID": f"{prefix}desk",
         "PYTHONUNBUFFERED": "1",
     }
     pipeline.start("desk", env)

@@ -7,47 +7,24 @@ never runs and nothing is downloaded. Skipped, saying so, only when no chromium 
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
 
 import httpx
-import pytest
 
 from shared.bus import KafkaBus
 from shared.contracts import Feedback
 from shared.topics import Topics
+from tests.desk.browser import browser, needs_chromium
 from tests.desk.factories import alert, observation, position
 from tests.desk.harness import KEYS
 from tests.desk.running import desk_settings, running_desk
 from tests.support import wait_until
 
-CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "") if p and os.path.exists(p)), None)
-DRIVER = next(
-    (p for p in ("/usr/bin/chromedriver", shutil.which("chromedriver") or "") if p and os.path.exists(p)), None
-)
-
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None or DRIVER is None,
-    reason="browser test skipped: no chromium/chromedriver installed (`make browser` installs them where it can)",
-)
+pytestmark = needs_chromium
 
 BEFORE = "Lind said the harbour bridge “will pay for itself within ten years”."
 AFTER = "Lind told the council the bridge is “a debt our grandchildren will curse”."
-
-
-def browser() -> Any:
-    os.environ["SE_OFFLINE"] = "true"  # belt and braces: Selenium Manager must never go online
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM or ""
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,900"):
-        options.add_argument(arg)
-    return webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
 
 
 def walk_through(url: str, alert_id: str) -> dict[str, str]:
