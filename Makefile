@@ -17,7 +17,7 @@ TOOLS_BIN := $(CURDIR)/.cache/tools/bin
 KUSTOMIZE_VERSION := v5.8.2
 KUBE_SCORE_VERSION := v1.20.0
 
-.PHONY: install lock deploy-tools browser kafka-up kafka-down kafka-status test unit lint schemas demo bench clean
+.PHONY: install lock deploy-tools browser kafka-up kafka-down kafka-status test unit lint schemas demo screenshots bench clean
 
 install: $(VENV)/.installed
 
@@ -109,6 +109,10 @@ schemas: install
 
 demo: install
 	@$(PY) -m services.demo
+
+# The README's pictures of the desk, taken from the running demo (docs/desk/*.png).
+screenshots: install browser
+	@$(PY) -m services.demo.screenshots
 
 clean:
 	rm -rf .cache/kafka-data-* .pytest_cache
