@@ -108,8 +108,8 @@ async def test_an_editor_retracts_a_wrong_alert_and_every_channel_and_the_overvi
         await wait_until(desk_has_it, 60)
         await wait_until(lambda: asyncio.to_thread(lambda: "oppose" in overview_cell(url)), 60)
         seen = await asyncio.to_thread(correct_the_alert, url, key, alert.alert_id)
-        await wait_until(lambda: bool(territory("alert.retracted")), 60)
-        await wait_until(lambda: asyncio.to_thread(lambda: "oppose" not in overview_cell(url)), 60)
+        await wait_until(lambda: bool(territory("alert.retracted")), 120)
+        await wait_until(lambda: asyncio.to_thread(lambda: "oppose" not in overview_cell(url)), 120)
         assert pipeline.dead() == [], f"exited: {pipeline.dead()}"
     finally:
         pipeline.stop()
