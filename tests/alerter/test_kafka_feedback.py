@@ -64,8 +64,9 @@ async def test_a_rejected_reversal_is_retracted_to_its_channels_once_and_the_pos
             hook = receiver.to("/hook", 200)[1]
             verify(SECRET, hook.headers, hook.body)
             body = json.loads(hook.body)
-            assert (body["alert_id"], body["status"]) == (alert.alert_id, "retracted")
-            assert body["retraction"]["feedback_id"] == fb.feedback_id
+            assert body["type"] == "alert.retracted"
+            assert (body["data"]["alert_id"], body["data"]["status"]) == (alert.alert_id, "retracted")
+            assert body["data"]["retraction"]["feedback_id"] == fb.feedback_id
             # Both channels it was routed to got an alert.retracted task with that version.
             tasks = await retraction_tasks(kafka_bus, topics)
             assert sorted(t.channel for t in tasks) == ["slack", "webhook"]
