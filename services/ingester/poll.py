@@ -36,7 +36,7 @@ from services.ingester.schedule import (
 )
 from services.ingester.state import StateStore
 from shared.contracts import FeedState, RawArticle, SeenArticle, utc_now
-from shared.errors import StancewatchError
+from shared.errors import OversizedMessage, StancewatchError
 from shared.http import parse_retry_after
 
 log = logging.getLogger("stancewatch.ingester.poll")
@@ -175,6 +175,13 @@ class Poller:
         for i, article in enumerate(fresh):
             try:
                 await self.sink.publish(article)
+            except OversizedMessage as exc:
+                # This entry can never be published as it is; the feed's other entries must not wait on it.
+                self.metrics.skipped.inc(reason="oversized")
+                log.warning("article skipped: %s", exc, extra={"article_id": article.id, "feed_url": spec.url})
+                self.seen.add(article.id, now)
+                await self.store.mark_seen(SeenArticle(article_id=article.id, url=article.url, first_seen=now))
+                continue
             except BaseException:
                 for rest in fresh[i:]:
                     self.seen.release(rest.id)

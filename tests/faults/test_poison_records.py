@@ -1,9 +1,10 @@
 """Poison on every input topic: each record lands in dead-letters with a reason, and the work goes on.
 
 The enricher and the alerter run as processes on the real broker. Into each topic they consume
-(``articles``, ``observations``, ``deliveries``) the test writes garbage bytes, JSON cut
+(``articles``, ``observations``, ``deliveries``, ``feedback``) the test writes garbage bytes, JSON cut
 off in the middle, a record missing its required fields, and a record of the right shape but hostile
-size (a text near the bus's 1 MB bound, 150,000 repetitions of a tracked figure's name); then good
+size (a text near the bus's 1 MB bound — a 5 MB one cannot enter the bus: producers and broker refuse
+it, and the ingester skips an article the bus refuses —, 150,000 repetitions of a tracked figure's name); then good
 records. Every poison record must reach ``dead-letters`` naming its origin and why, or be handled
 within its bounds; every good record after it must still come out; no process may exit or go unhealthy.
 """
@@ -65,7 +66,7 @@ async def test_poison_on_every_input_topic_is_dead_lettered_with_a_reason_and_la
     await bus.ensure_topics(topics.all())
     poison: dict[str, list[bytes]] = {
         t.name: [GARBAGE, CUT_OFF, missing_fields(t.name)]
-        for t in (topics.articles, topics.observations, topics.deliveries)
+        for t in (topics.articles, topics.observations, topics.deliveries, topics.feedback)
     }
     dead: list[Record] = []
     try:

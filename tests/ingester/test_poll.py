@@ -15,7 +15,9 @@ from services.ingester.dedup import SeenIds
 from services.ingester.feedlist import FeedSpec
 from services.ingester.guard import UrlGuard
 from services.ingester.state import MemoryStore
-from shared.errors import BusError
+from shared.bus.base import MAX_MESSAGE_BYTES
+from shared.contracts import RawArticle
+from shared.errors import BusError, OversizedMessage
 from tests.ingester.conftest import Clock, ListSink, make_poller
 from tests.ingester.local_server import LocalServer, Reply, Seen, rss
 
@@ -348,3 +350,31 @@ async def test_each_feed_reports_when_it_last_succeeded_and_a_failure_does_not_m
     gauge = poller.metrics.feed_last_success
     assert gauge.value(feed_url=server.url("/ok")) == first.timestamp()
     assert gauge.value(feed_url=server.url("/bad")) == 0  # never succeeded: no time to show
+
+
+class RefusingSink(ListSink):
+    """The bus refusing one article as over its size bound, as ``encode_bounded`` does."""
+
+    def __init__(self, refused_url: str) -> None:
+        super().__init__()
+        self.refused_url = refused_url
+
+    async def publish(self, article: RawArticle) -> None:
+        if article.url == self.refused_url:
+            raise OversizedMessage(f"articles: message of 1,200,000 bytes over the {MAX_MESSAGE_BYTES} bound")
+        await super().publish(article)
+
+
+async def test_an_article_the_bus_refuses_as_oversized_is_skipped_and_the_feeds_other_articles_go_out(
+    server: LocalServer, client: httpx.AsyncClient
+) -> None:
+    server.routes["/feed"] = Reply(200, rss(TWO), {"ETag": '"v1"'})
+    sink = RefusingSink("https://n.example/1")
+    poller = make_poller(client, sink=sink)
+    spec = FeedSpec(server.url("/feed"))
+    first = await poller.poll(spec)
+    server.routes["/feed"] = Reply(200, rss(TWO) + b"\n", {"ETag": '"v2"'})  # the feed again, changed
+    second = await poller.poll(spec)
+    assert (first.status, first.new_articles, second.status, second.new_articles) == ("ok", 1, "ok", 0)
+    assert [a.url for a in sink.articles] == ["https://n.example/2"]
+    assert poller.metrics.skipped.value(reason="oversized") == 1  # once: it is not retried on every poll
