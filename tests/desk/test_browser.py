@@ -30,6 +30,7 @@ AFTER = "Lind told the council the bridge is “a debt our grandchildren will cu
 def walk_through(url: str, alert_id: str) -> dict[str, str]:
     """What a newsroom editor does, in the browser; returns what the pages showed."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     seen: dict[str, str] = {}
     driver = browser()
@@ -39,6 +40,7 @@ def walk_through(url: str, alert_id: str) -> dict[str, str]:
         seen["overview_row"] = driver.find_element(By.XPATH, "//tbody/tr/th").text
         seen["overview_cell"] = cell.text
         cell.find_element(By.TAG_NAME, "a").click()
+        WebDriverWait(driver, 30).until(lambda d: "/timeline" in d.current_url)  # each click loads a page
         seen["timeline_title"] = driver.find_element(By.TAG_NAME, "h1").text
         seen["quotes"] = " | ".join(
             q.text for q in driver.find_elements(By.CSS_SELECTOR, "li.obs > blockquote.evidence mark")
@@ -46,9 +48,12 @@ def walk_through(url: str, alert_id: str) -> dict[str, str]:
         driver.find_element(By.LINK_TEXT, "log in to give feedback").click()
         driver.find_element(By.NAME, "key").send_keys(KEYS["editor"])
         driver.find_element(By.CSS_SELECTOR, "form.login button").click()
+        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, f"fb-alert-{alert_id}"))
         form = driver.find_element(By.ID, f"fb-alert-{alert_id}")
         form.find_element(By.NAME, "note").send_keys("Her deputy said this, not her.")
         form.find_element(By.XPATH, './/button[normalize-space()="not this person\'s view"]').click()
+        given = f"#alert-{alert_id} ul.feedback-given"
+        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, given))
         seen["after_click_url"] = driver.current_url
         seen["alert_feedback"] = driver.find_element(By.CSS_SELECTOR, f"#alert-{alert_id} ul.feedback-given").text
         seen["page_source"] = driver.page_source

@@ -43,6 +43,7 @@ def overview_cell(url: str) -> str:
 def correct_the_alert(url: str, key: str, alert_id: str) -> dict[str, Any]:
     """Overview → the cell's timeline → log in → "not this person's view" on the alert."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     seen: dict[str, Any] = {}
     driver = browser()
@@ -51,13 +52,20 @@ def correct_the_alert(url: str, key: str, alert_id: str) -> dict[str, Any]:
         cell = driver.find_element(By.CSS_SELECTOR, CELL)
         seen["cell"] = cell.text
         cell.find_element(By.TAG_NAME, "a").click()
+        WebDriverWait(driver, 30).until(lambda d: "/timeline" in d.current_url)  # each click loads a page
         seen["title"] = driver.find_element(By.TAG_NAME, "h1").text
         seen["quotes"] = [q.text for q in driver.find_elements(By.CSS_SELECTOR, "blockquote.evidence")]
         driver.find_element(By.LINK_TEXT, "log in to give feedback").click()
         driver.find_element(By.NAME, "key").send_keys(key)
         driver.find_element(By.CSS_SELECTOR, "form.login button").click()
+        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, f"fb-alert-{alert_id}"))
         form = driver.find_element(By.ID, f"fb-alert-{alert_id}")
         form.find_element(By.XPATH, './/button[normalize-space()="not this person\'s view"]').click()
+        # The click posts the form and the desk answers with the page again: wait for the feedback it
+        # shows as given (quitting the browser before that could cancel the request).
+        given = f"#alert-{alert_id} ul.feedback-given"
+        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, given))
+        seen["given"] = driver.find_element(By.CSS_SELECTOR, given).text
         seen["page"] = driver.page_source
     finally:
         driver.quit()
@@ -123,5 +131,6 @@ async def test_an_editor_retracts_a_wrong_alert_and_every_channel_and_the_overvi
     assert retracted.alert.alert_id == alert.alert_id and retracted.alert.status == "retracted"
     assert retracted.alert.retraction is not None and retracted.alert.retraction.verdict == "not-holder"
     assert retracted.webhook_id != created.webhook_id  # its own event: a receiver dropping repeats keeps it
+    assert "not this person's view" in seen["given"]
     assert key not in seen["page"]
     assert receiver.stats.rejected == []
