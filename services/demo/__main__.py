@@ -241,20 +241,17 @@ def start_desk(pipeline: Pipeline, bootstrap: str, prefix: str, log_dir: Path) -
     """The desk on the demo's topics, its store under the demo's directory; a fresh key for this run."""
     port = DESK_PORT if not _port_taken(DESK_PORT) else free_port()
     key = secrets.token_urlsafe(18)
-    env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "STANCEWATCH_BUS": "kafka",
-        "STANCEWATCH_TOPIC_PREFIX": prefix,
-        "STANCEWATCH_HTTP_HOST": "127.0.0.1",
-        "STANCEWATCH_HTTP_PORT": str(free_port()),
-        "STANCEWATCH_LOG_JSON": "1",
+    # The environment every demo service gets (feeds and webhook are not the desk's business), plus its own.
+    env = service_env(
+        "desk", bootstrap=bootstrap, prefix=prefix, port=free_port(), feeds_file=log_dir / "feeds.txt",
+        webhook_url="", secret="", poll_interval=1.0,
+    )  # fmt: skip
+    env |= {
         "STANCEWATCH_DESK_HOST": "127.0.0.1",
         "STANCEWATCH_DESK_PORT": str(port),
         "STANCEWATCH_DESK_DATA_DIR": str(log_dir / "desk"),
         "STANCEWATCH_DESK_API_KEYS": f"demo:{key}",
         "STANCEWATCH_DESK_GROUP_ID": f"{prefix}desk",
-        "PYTHONUNBUFFERED": "1",
     }
     pipeline.start("desk", env)
     return f"http://127.0.0.1:{port}/", key
